@@ -1,0 +1,70 @@
+"""torchnn.functional: the only place in torchnn with derivative math.
+
+Each function is backed by a ``torch.autograd.Function`` whose backward is the seed's formula.
+"""
+
+from torchnn.functional.activations import (
+    LeakyReLUFunction,
+    ReLUFunction,
+    SigmoidFunction,
+    TanhFunction,
+    identity,
+    identity_backward,
+    leaky_relu,
+    leaky_relu_backward,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    tanh,
+    tanh_backward,
+)
+from torchnn.functional.costs import (
+    SigmoidCrossEntropyFunction,
+    SquaredErrorFunction,
+    binary_cross_entropy_with_logits,
+    cross_entropy_delta,
+    cross_entropy_loss_from_logits,
+    mse_loss,
+    squared_error_delta,
+)
+from torchnn.functional.dense import (
+    DenseFunction,
+    dense,
+    dense_forward,
+    dense_grad_bias,
+    dense_grad_input,
+    dense_grad_weight,
+    linear,
+)
+
+__all__ = [
+    "DenseFunction",
+    "LeakyReLUFunction",
+    "ReLUFunction",
+    "SigmoidCrossEntropyFunction",
+    "SigmoidFunction",
+    "SquaredErrorFunction",
+    "TanhFunction",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy_delta",
+    "cross_entropy_loss_from_logits",
+    "dense",
+    "dense_forward",
+    "dense_grad_bias",
+    "dense_grad_input",
+    "dense_grad_weight",
+    "identity",
+    "identity_backward",
+    "leaky_relu",
+    "leaky_relu_backward",
+    "linear",
+    "mse_loss",
+    "relu",
+    "relu_backward",
+    "sigmoid",
+    "sigmoid_backward",
+    "squared_error_delta",
+    "tanh",
+    "tanh_backward",
+]

@@ -1,0 +1,250 @@
+"""Activation functions g(z) of the seed's §2.2 and their derivatives from §2.3.
+
+The derivative rules below are the library's one source of truth: the per-layer autograd
+Functions, the whole-network ``backprop`` and anything else that needs g'(z) call them. Each is
+written from the saved *output* a = g(z) wherever the output determines g'(z), so the input z
+never has to be kept for backward.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from torchnn.functional._dispatch import pick
+
+__all__ = [
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "identity",
+    "sigmoid_backward",
+    "tanh_backward",
+    "relu_backward",
+    "leaky_relu_backward",
+    "identity_backward",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# derivative rules: dz = da * g'(z), written from the saved tensor (the one source of truth)
+# ----------------------------------------------------------------------------------------------
+
+
+def sigmoid_backward(grad_a: Tensor, a: Tensor) -> Tensor:
+    """dz = da * a(1 - a), since σ'(z) = σ(z)(1 - σ(z)) (§2.3, Sigmoid)."""
+    return grad_a * (a * (1 - a))
+
+
+def tanh_backward(grad_a: Tensor, a: Tensor) -> Tensor:
+    """dz = da * (1 - a²), since tanh'(z) = 1 - tanh(z)² (§2.3, Tanh)."""
+    return grad_a * (1 - a * a)
+
+
+def relu_backward(grad_a: Tensor, a: Tensor) -> Tensor:
+    """dz = da * 1[a > 0] (§2.3, ReLU).
+
+    NOTE: the seed leaves g'(0) undefined; like PyTorch we use 0 at z = 0 (a = 0 there).
+    """
+    return grad_a * (a > 0)
+
+
+def leaky_relu_backward(grad_a: Tensor, saved: Tensor, negative_slope: float) -> Tensor:
+    """dz = da * (1 if z > 0 else slope) (§2.3, Leaky ReLU).
+
+    ``saved`` is the output a when ``negative_slope >= 0`` (then a > 0 exactly when z > 0) and the
+    input z otherwise (a negative slope makes a > 0 for z < 0 too, so a no longer tells the sign).
+    NOTE: at z = 0 the derivative is ``negative_slope``, PyTorch's choice.
+    """
+    return torch.where(saved > 0, grad_a, grad_a * negative_slope)
+
+
+def identity_backward(grad_a: Tensor, a: Tensor) -> Tensor:
+    """dz = da (g(z) = z, the linear activation of §2.2's "Why activation functions")."""
+    return grad_a
+
+
+# ----------------------------------------------------------------------------------------------
+# autograd Functions (forward + setup_context style, so torch.func transforms apply)
+# ----------------------------------------------------------------------------------------------
+# NOTE: each Function comes in two classes. The base class has no ``jvp`` and is what compiled
+# code gets: Dynamo refuses a Function that defines ``jvp`` (a graph break). Eager code gets the
+# ``_Fwd`` subclass, which adds forward-mode AD. Because every activation's Jacobian is diagonal,
+# the JVP is the same rule as the VJP: dz_tangent -> rule(tangent, saved).
+
+
+class SigmoidFunction(Function):
+    """a = σ(z) = 1 / (1 + e^{-z}) (eq. 2.2); dz = da * a(1 - a) (§2.3); saves a."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor) -> Tensor:
+        return torch.sigmoid(z)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        (a,) = ctx.saved_tensors
+        return sigmoid_backward(grad_a, a)
+
+
+class TanhFunction(Function):
+    """a = tanh(z) = (e^z - e^{-z}) / (e^z + e^{-z}) (§2.2); dz = da * (1 - a²); saves a."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor) -> Tensor:
+        return torch.tanh(z)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        (a,) = ctx.saved_tensors
+        return tanh_backward(grad_a, a)
+
+
+class ReLUFunction(Function):
+    """a = max(0, z) (§1, §2.2); dz = da * 1[a > 0] (§2.3); saves a."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor) -> Tensor:
+        return torch.relu(z)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        (a,) = ctx.saved_tensors
+        return relu_backward(grad_a, a)
+
+
+class LeakyReLUFunction(Function):
+    """a = max(slope z, z) (§2.2); dz = da * (1 if z > 0 else slope) (§2.3).
+
+    Saves a when slope >= 0, z when slope < 0 (see ``leaky_relu_backward``).
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor, negative_slope: float) -> Tensor:
+        return torch.where(z > 0, z, z * negative_slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        z, negative_slope = inputs
+        ctx.negative_slope = negative_slope
+        ctx.save_for_backward(output if negative_slope >= 0 else z)
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        (saved,) = ctx.saved_tensors
+        return leaky_relu_backward(grad_a, saved, ctx.negative_slope), None
+
+
+class _SigmoidFwd(SigmoidFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
+
+    @staticmethod
+    def jvp(ctx, z_t):
+        (a,) = ctx.saved_tensors
+        return sigmoid_backward(z_t, a)
+
+
+class _TanhFwd(TanhFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
+
+    @staticmethod
+    def jvp(ctx, z_t):
+        (a,) = ctx.saved_tensors
+        return tanh_backward(z_t, a)
+
+
+class _ReLUFwd(ReLUFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(output)
+        ctx.save_for_forward(output)
+
+    @staticmethod
+    def jvp(ctx, z_t):
+        (a,) = ctx.saved_tensors
+        return relu_backward(z_t, a)
+
+
+class _LeakyReLUFwd(LeakyReLUFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        z, negative_slope = inputs
+        ctx.negative_slope = negative_slope
+        saved = output if negative_slope >= 0 else z
+        ctx.save_for_backward(saved)
+        ctx.save_for_forward(saved)
+
+    @staticmethod
+    def jvp(ctx, z_t, _slope_t):
+        (saved,) = ctx.saved_tensors
+        return leaky_relu_backward(z_t, saved, ctx.negative_slope)
+
+
+# ----------------------------------------------------------------------------------------------
+# functional API (same names and arguments as torch.nn.functional)
+# ----------------------------------------------------------------------------------------------
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(z) = 1 / (1 + e^{-z}) elementwise, with the hand-written derivative a(1 - a)."""
+    return pick(_SigmoidFwd, SigmoidFunction).apply(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh(z) elementwise, with the hand-written derivative 1 - a²."""
+    return pick(_TanhFwd, TanhFunction).apply(input)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, z) elementwise, with the hand-written derivative 1[a > 0].
+
+    ``inplace`` is accepted for drop-in compatibility with ``torch.nn.functional.relu``; the
+    result is always a new tensor, because the output is what backward needs.
+    """
+    return pick(_ReLUFwd, ReLUFunction).apply(input)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """max(slope z, z) elementwise, with the hand-written derivative (1 or slope).
+
+    Any real ``negative_slope`` gives correct gradients (a negative slope saves z instead of a).
+    ``inplace`` is accepted for compatibility and ignored (see ``relu``).
+    """
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(
+            f"leaky_relu: negative_slope must be a real number, got {negative_slope!r} "
+            f"of type {type(negative_slope).__name__}"
+        )
+    return pick(_LeakyReLUFwd, LeakyReLUFunction).apply(input, float(negative_slope))
+
+
+def identity(input: Tensor) -> Tensor:
+    """g(z) = z: the linear activation; returns the input unchanged."""
+    return input

@@ -1,0 +1,205 @@
+"""Costs J: the seed's cross-entropy (fused with the output sigmoid) and the squared error.
+
+The cross-entropy cost J = (1/m) Σ L(a, y) with L(a, y) = -y log a - (1 - y) log(1 - a) and
+a = σ(z) (§1.2) is computed straight from z^[L], in the overflow-free form
+
+    L = max(z, 0) - z y + log(1 + e^{-|z|}),
+
+so no log(0) appears for any |z|. Its derivative is the seed's eq. 2.9, dZ = (A - Y) / m.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from torchnn.functional._dispatch import pick
+from torchnn.functional.activations import sigmoid
+
+__all__ = [
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "cross_entropy_loss_from_logits",
+    "cross_entropy_delta",
+    "squared_error_delta",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ----------------------------------------------------------------------------------------------
+# the formulas (one source of truth, shared with the whole-network backprop)
+# ----------------------------------------------------------------------------------------------
+
+
+def cross_entropy_loss_from_logits(z: Tensor, y: Tensor) -> Tensor:
+    """L(σ(z), y) elementwise, as max(z, 0) - z y + log(1 + e^{-|z|}) (§1.2)."""
+    return z.clamp_min(0) - z * y + torch.log1p(torch.exp(-z.abs()))
+
+
+def cross_entropy_delta(a: Tensor, y: Tensor) -> Tensor:
+    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean."""
+    return a - y
+
+
+def squared_error_delta(a: Tensor, y: Tensor) -> Tensor:
+    """dA^[L] = 2 (A^[L] - Y) for J = mean((A - Y)²), before the 1/m of the mean."""
+    return 2 * (a - y)
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
+    """The cost's own derivative: 1/m for the mean (the 1/m of eqs. 2.10-2.11), 1 for a sum."""
+    return grad_j / numel if reduction == "mean" else grad_j
+
+
+# ----------------------------------------------------------------------------------------------
+# autograd Functions
+# ----------------------------------------------------------------------------------------------
+
+
+class SigmoidCrossEntropyFunction(Function):
+    """J = (1/m) Σ L(σ(z), y) (§1.2); dz = (a - y) / m (eq. 2.9), dy = -z / m; saves z, y."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor, y: Tensor, reduction: str) -> Tensor:
+        return _reduce(cross_entropy_loss_from_logits(z, y), reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        z, y, reduction = inputs
+        ctx.reduction = reduction
+        ctx.save_for_backward(z, y)
+
+    @staticmethod
+    def backward(ctx, grad_j):
+        z, y = ctx.saved_tensors
+        scale = _scale(grad_j, ctx.reduction, z.numel())
+        grad_z = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_z = cross_entropy_delta(sigmoid(z), y) * scale  # (A - Y) / m
+        if ctx.needs_input_grad[1]:
+            grad_y = -z * scale  # dL/dy = -z
+        return grad_z, grad_y, None
+
+
+class SquaredErrorFunction(Function):
+    """J = (1/m) Σ (a - y)²; da = 2 (a - y) / m, dy = -2 (a - y) / m; saves a - y."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a: Tensor, y: Tensor, reduction: str) -> Tensor:
+        return _reduce((a - y) ** 2, reduction)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, y, reduction = inputs
+        ctx.reduction = reduction
+        ctx.numel = a.numel()
+        ctx.save_for_backward(a, y)
+
+    @staticmethod
+    def backward(ctx, grad_j):
+        a, y = ctx.saved_tensors
+        grad_a = squared_error_delta(a, y) * _scale(grad_j, ctx.reduction, ctx.numel)
+        return (
+            grad_a if ctx.needs_input_grad[0] else None,
+            -grad_a if ctx.needs_input_grad[1] else None,
+            None,
+        )
+
+
+class _SigmoidCrossEntropyFwd(SigmoidCrossEntropyFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        SigmoidCrossEntropyFunction.setup_context(ctx, inputs, output)
+        ctx.save_for_forward(inputs[0], inputs[1])
+
+    @staticmethod
+    def jvp(ctx, z_t, y_t, _reduction_t):
+        z, y = ctx.saved_tensors
+        dj = 0
+        if z_t is not None:
+            dj = cross_entropy_delta(sigmoid(z), y) * z_t
+        if y_t is not None:
+            dj = dj - z * y_t
+        return _reduce(dj * torch.ones_like(z), ctx.reduction)
+
+
+class _SquaredErrorFwd(SquaredErrorFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        SquaredErrorFunction.setup_context(ctx, inputs, output)
+        ctx.save_for_forward(inputs[0], inputs[1])
+
+    @staticmethod
+    def jvp(ctx, a_t, y_t, _reduction_t):
+        a, y = ctx.saved_tensors
+        delta = squared_error_delta(a, y)
+        dj = torch.zeros_like(a)
+        if a_t is not None:
+            dj = dj + delta * a_t
+        if y_t is not None:
+            dj = dj - delta * y_t
+        return _reduce(dj, ctx.reduction)
+
+
+# ----------------------------------------------------------------------------------------------
+# functional API (same names and arguments as torch.nn.functional)
+# ----------------------------------------------------------------------------------------------
+
+
+def _check(name: str, input: Tensor, target: Tensor, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if input.shape != target.shape:
+        raise ValueError(
+            f"{name}: target shape {tuple(target.shape)} must equal input shape "
+            f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)"
+        )
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Tensor, reduction: str = "mean"
+) -> Tensor:
+    """The seed's cost J from z^[L], with backward dZ = (A - Y) / m (eq. 2.9).
+
+    Same arguments and semantics as ``torch.nn.functional.binary_cross_entropy_with_logits``
+    (without ``weight`` and ``pos_weight``). Stable for any |z|: no log(0) is ever formed.
+
+    Args:
+        input: z^[L], any shape.
+        target: y, the same shape as ``input``, values in [0, 1].
+        reduction: ``"mean"`` (J, the default), ``"sum"`` or ``"none"`` (L per element).
+    """
+    _check("binary_cross_entropy_with_logits", input, target, reduction)
+    if torch.is_autocast_enabled(input.device.type):
+        # NOTE: PyTorch's autocast runs this cost in float32; so do we.
+        input, target = input.float(), target.float()
+    target = target.to(input.dtype)
+    return pick(_SigmoidCrossEntropyFwd, SigmoidCrossEntropyFunction).apply(
+        input, target, reduction
+    )
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """J = mean((ŷ - y)²) with the hand-written backward 2 (ŷ - y) / m.
+
+    Same arguments and semantics as ``torch.nn.functional.mse_loss`` (shapes must match).
+    """
+    _check("mse_loss", input, target, reduction)
+    if torch.is_autocast_enabled(input.device.type):
+        input, target = input.float(), target.float()
+    target = target.to(input.dtype)
+    return pick(_SquaredErrorFwd, SquaredErrorFunction).apply(input, target, reduction)

@@ -1,0 +1,150 @@
+"""The dense layer: forward eq. 2.3, backward eqs. 2.10-2.12 (the 1/m comes from the cost).
+
+The seed writes examples as columns: ``Z = W A_prev + b`` with ``A_prev`` of shape (n[l-1], m).
+PyTorch writes a batch as rows, ``a_prev`` of shape (m, n[l-1]); transposing both sides gives
+``Z = A_prev Wᵀ + b`` with the weight kept in the seed's shape (n[l], n[l-1]), as ``nn.Linear``
+keeps it. The backward formulas transpose the same way:
+
+    dW = dZᵀ A_prev          (seed: dW = dZ A_prevᵀ,           eq. 2.10 without 1/m)
+    db = Σ_rows dZ           (seed: db = sum(dZ, axis=1),      eq. 2.11 without 1/m)
+    dA_prev = dZ W           (seed: dA_prev = Wᵀ dZ,           first half of eq. 2.12)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.autograd import Function
+
+from torchnn.functional._dispatch import autocast_state, maybe_autocast, pick
+
+__all__ = [
+    "dense",
+    "linear",
+    "dense_forward",
+    "dense_grad_input",
+    "dense_grad_weight",
+    "dense_grad_bias",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# the formulas (one source of truth, shared with the whole-network backprop)
+# ----------------------------------------------------------------------------------------------
+
+
+def dense_forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """Z = A_prev Wᵀ + b  # (m, n_{l-1}) @ (n_{l-1}, n_l) + (n_l,) -> (m, n_l)  (eq. 2.3)."""
+    if a_prev.dim() == 2 and bias is not None:
+        return torch.addmm(bias, a_prev, weight.t())
+    z = a_prev.matmul(weight.t())
+    return z if bias is None else z + bias
+
+
+def dense_grad_input(grad_z: Tensor, weight: Tensor) -> Tensor:
+    """dA_prev = dZ W  # (m, n_l) @ (n_l, n_{l-1}) -> (m, n_{l-1})  (eq. 2.12, Wᵀ dZ)."""
+    return grad_z.matmul(weight)
+
+
+def dense_grad_weight(grad_z: Tensor, a_prev: Tensor) -> Tensor:
+    """dW = dZᵀ A_prev  # (n_l, m) @ (m, n_{l-1}) -> (n_l, n_{l-1})  (eq. 2.10)."""
+    grad_z = grad_z.reshape(-1, grad_z.shape[-1])
+    return grad_z.t().mm(a_prev.reshape(-1, a_prev.shape[-1]))
+
+
+def dense_grad_bias(grad_z: Tensor) -> Tensor:
+    """db = Σ_rows dZ  # (m, n_l) -> (n_l,)  (eq. 2.11)."""
+    return grad_z.reshape(-1, grad_z.shape[-1]).sum(0)
+
+
+# ----------------------------------------------------------------------------------------------
+# the autograd Function
+# ----------------------------------------------------------------------------------------------
+
+
+class DenseFunction(Function):
+    """Z = A_prev Wᵀ + b (eq. 2.3); dA_prev = dZ W, dW = dZᵀ A_prev, db = Σ dZ (eqs. 2.10-2.12).
+
+    Saves A_prev only if W needs a gradient and W only if A_prev does: the first layer of a
+    network (whose input needs no gradient) saves nothing but its input.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        return dense_forward(a_prev, weight, bias)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a_prev, weight, bias = inputs
+        need_a, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(a_prev if need_w else None, weight if need_a else None)
+        ctx.device_type = a_prev.device.type
+        ctx.autocast = autocast_state(ctx.device_type)
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        a_prev, weight = ctx.saved_tensors
+        grad_a_prev = grad_weight = grad_bias = None
+        with maybe_autocast(ctx.device_type, ctx.autocast):
+            if ctx.needs_input_grad[0]:
+                grad_a_prev = dense_grad_input(grad_z, weight)  # (m, n_l) @ (n_l, n_{l-1})
+            if ctx.needs_input_grad[1]:
+                grad_weight = dense_grad_weight(grad_z, a_prev)  # (n_l, m) @ (m, n_{l-1})
+            if ctx.needs_input_grad[2]:
+                grad_bias = dense_grad_bias(grad_z)  # (m, n_l) -> (n_l,)
+        return grad_a_prev, grad_weight, grad_bias
+
+
+class _DenseFwd(DenseFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        DenseFunction.setup_context(ctx, inputs, output)
+        a_prev, weight, bias = inputs
+        ctx.save_for_forward(a_prev, weight)
+
+    @staticmethod
+    def jvp(ctx, a_prev_t, weight_t, bias_t):
+        # dZ = dA_prev Wᵀ + A_prev dWᵀ + db: the product rule on eq. 2.3
+        a_prev, weight = ctx.saved_tensors
+        z_t = None
+        if a_prev_t is not None:
+            z_t = dense_forward(a_prev_t, weight, None)
+        if weight_t is not None:
+            term = dense_forward(a_prev, weight_t, None)
+            z_t = term if z_t is None else z_t + term
+        if bias_t is not None:
+            shape = (*a_prev.shape[:-1], bias_t.shape[-1])
+            z_t = bias_t.expand(shape) if z_t is None else z_t + bias_t
+        return z_t
+
+
+def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Z = A_prev Wᵀ + b with the hand-written backward of eqs. 2.10-2.12.
+
+    Same arguments and semantics as ``torch.nn.functional.linear``.
+
+    Args:
+        input: A_prev, shape ``(*, n[l-1])`` (usually ``(m, n[l-1])``).
+        weight: W, shape ``(n[l], n[l-1])``.
+        bias: b, shape ``(n[l],)``, or ``None``.
+
+    Returns:
+        Z, shape ``(*, n[l])``.
+    """
+    if input.dim() == 0 or weight.dim() != 2 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"dense: input has shape {tuple(input.shape)} and weight {tuple(weight.shape)}; "
+            f"expected input (*, {weight.shape[-1] if weight.dim() else 'n_in'}) and a 2-D weight "
+            "(n_out, n_in)"
+        )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(
+            f"dense: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},) "
+            "to match weight's first dimension"
+        )
+    return pick(_DenseFwd, DenseFunction).apply(input, weight, bias)
+
+
+linear = dense

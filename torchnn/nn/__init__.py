@@ -1,0 +1,28 @@
+"""torchnn.nn: modules assembled from the hand-derived Functions."""
+
+from torchnn.nn import init
+from torchnn.nn.activation import (
+    ACTIVATIONS,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Tanh,
+    get_activation,
+)
+from torchnn.nn.dense import Dense
+from torchnn.nn.network import DeepNetwork, LogisticRegression
+
+__all__ = [
+    "ACTIVATIONS",
+    "Dense",
+    "DeepNetwork",
+    "Identity",
+    "LeakyReLU",
+    "LogisticRegression",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "get_activation",
+    "init",
+]

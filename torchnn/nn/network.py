@@ -1,0 +1,298 @@
+"""The seed's L-layer network (§2.5) and chapter 1's logistic regression."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+from torchnn import functional as F
+from torchnn.nn.activation import ACTIVATIONS, get_activation
+from torchnn.nn.dense import Dense
+
+__all__ = ["DeepNetwork", "LogisticRegression"]
+
+OUTPUT_ACTIVATIONS = ("sigmoid", "identity", "relu")
+
+
+def _check_layer_dims(layer_dims: Sequence[int]) -> list[int]:
+    dims = list(layer_dims) if isinstance(layer_dims, (list, tuple)) else None
+    if dims is None or len(dims) < 2:
+        raise ValueError(
+            f"layer_dims must list at least two sizes [n_x, ..., n[L]], got {layer_dims!r}"
+        )
+    for i, n in enumerate(dims):
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ValueError(
+                f"layer_dims[{i}] must be a positive int, got {n!r} (layer_dims={dims})"
+            )
+    return dims
+
+
+class DeepNetwork(nn.Module):
+    r"""The seed's L-layer network: :math:`Z^{[l]} = A^{[l-1]} W^{[l]T} + b^{[l]}`,
+    :math:`A^{[l]} = g^{[l]}(Z^{[l]})` (eqs. 2.3-2.4 on row batches), with hand-derived backward.
+
+    Args:
+        layer_dims: ``[n_x, n[1], ..., n[L]]``, the input size then each layer's units.
+        hidden_activation: g for layers 1..L-1: ``"relu"``, ``"leaky_relu"``, ``"tanh"``,
+            ``"sigmoid"`` or ``"identity"``.
+        output_activation: g for layer L: ``"sigmoid"`` (binary classification, cross-entropy
+            cost) or ``"identity"`` / ``"relu"`` (regression, squared-error cost; ReLU as the
+            seed's house-price network, whose price is never negative).
+        negative_slope: the leaky ReLU slope (the seed's 0.01).
+        init: weight initialisation: ``"small"`` (N(0, 1) * ``init_scale``), ``"he"``,
+            ``"xavier"`` or ``"zeros"``; biases start at zero (seed §2.4).
+        init_scale: the scale of ``"small"`` initialisation.
+        generator: a ``torch.Generator`` for reproducible initialisation.
+
+    Shape:
+        Input ``(m, n_x)``; output ``(m, n[L])``.
+
+    Examples:
+        >>> net = torchnn.DeepNetwork([2, 4, 1], hidden_activation="tanh")
+        >>> x, y = torch.randn(400, 2), torch.randint(0, 2, (400, 1)).float()
+        >>> cost = net.backprop(x, y)  # J, and every parameter's .grad filled
+    """
+
+    def __init__(
+        self,
+        layer_dims: Sequence[int],
+        hidden_activation: str = "relu",
+        output_activation: str = "sigmoid",
+        negative_slope: float = 0.01,
+        init: str = "small",
+        init_scale: float = 0.01,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        self.layer_dims = _check_layer_dims(layer_dims)
+        get_activation(hidden_activation, "hidden_activation")
+        if output_activation not in OUTPUT_ACTIVATIONS:
+            raise ValueError(
+                f"unknown output_activation {output_activation!r}; expected one of "
+                f"{list(OUTPUT_ACTIVATIONS)}"
+            )
+        self.hidden_activation = hidden_activation
+        self.output_activation = output_activation
+        self.negative_slope = float(negative_slope)
+        self.layers = nn.ModuleList(
+            Dense(n_in, n_out, init=init, init_scale=init_scale, generator=generator,
+                  device=device, dtype=dtype)
+            for n_in, n_out in zip(self.layer_dims[:-1], self.layer_dims[1:])
+        )
+        self.hidden = ACTIVATIONS[hidden_activation].module(self.negative_slope)
+        self.output = ACTIVATIONS[output_activation].module(self.negative_slope)
+
+    # ------------------------------------------------------------------------------------------
+    # forward and cost through the autograd Functions
+    # ------------------------------------------------------------------------------------------
+
+    @property
+    def num_layers(self) -> int:
+        """L, the number of layers (the input layer is layer 0 and is not counted)."""
+        return len(self.layers)
+
+    @property
+    def is_classifier(self) -> bool:
+        return self.output_activation == "sigmoid"
+
+    def _check_input(self, x: Tensor) -> None:
+        w = self.layers[0].weight
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected input x as a torch.Tensor, got {type(x).__name__}")
+        if not x.is_floating_point():
+            raise TypeError(
+                f"input x has dtype {x.dtype}; expected a floating-point tensor "
+                f"(the parameters are {w.dtype}): call x.to({w.dtype})"
+            )
+        if x.dim() != 2 or x.shape[1] != self.layer_dims[0]:
+            raise ValueError(
+                f"input x has shape {tuple(x.shape)}; expected (m, {self.layer_dims[0]}): "
+                f"this network takes n_x = {self.layer_dims[0]} features per row"
+            )
+        if x.device != w.device:
+            raise ValueError(
+                f"input x is on {x.device} but the parameters are on {w.device}; "
+                f"move one of them (x.to({str(w.device)!r}) or net.to(...))"
+            )
+        if x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type):
+            raise TypeError(
+                f"input x has dtype {x.dtype} but the parameters are {w.dtype}; "
+                f"call x.to({w.dtype}) or net.to({x.dtype})"
+            )
+
+    def _check_target(self, out_shape: torch.Size, y: Tensor) -> Tensor:
+        if not isinstance(y, Tensor):
+            raise TypeError(f"expected target y as a torch.Tensor, got {type(y).__name__}")
+        if y.dim() == 1 and out_shape[1] == 1:
+            y = y.unsqueeze(1)  # (m,) labels for a one-unit output
+        if y.shape != out_shape:
+            raise ValueError(
+                f"target y has shape {tuple(y.shape)}; expected {tuple(out_shape)} "
+                "(one row per example, one column per output unit)"
+            )
+        return y
+
+    def logits(self, x: Tensor) -> Tensor:
+        """Z^[L], the last layer's linear output, computed through the autograd Functions."""
+        self._check_input(x)
+        a = x
+        for layer in self.layers[:-1]:
+            a = self.hidden(layer(a))  # A^[l] = g(W^[l] A^[l-1] + b^[l])
+        return self.layers[-1](a)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """A^[L] = g^[L](Z^[L]) (eq. 2.4): probabilities for a classifier, values otherwise."""
+        return self.output(self.logits(x))
+
+    def cost(self, x: Tensor, y: Tensor) -> Tensor:
+        """J through the fused output Function: cross-entropy from Z^[L] (backward dZ = A - Y,
+        eq. 2.9) for a sigmoid output, mean squared error otherwise."""
+        z = self.logits(x)
+        y = self._check_target(z.shape, y)
+        if self.is_classifier:
+            return F.binary_cross_entropy_with_logits(z, y)
+        return F.mse_loss(self.output(z), y)
+
+    @torch.no_grad()
+    def predict(self, x: Tensor, threshold: float = 0.5) -> Tensor:
+        """Class labels 1[A^[L] > threshold] for a classifier, A^[L] for regression."""
+        a = self(x)
+        return (a > threshold).to(a.dtype) if self.is_classifier else a
+
+    # ------------------------------------------------------------------------------------------
+    # explicit backprop: eqs. 2.3-2.4 forward, 2.9-2.12 backward, no autograd graph
+    # ------------------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def backprop(self, x: Tensor, y: Tensor) -> Tensor:
+        """Return J and add dJ/dW^[l], dJ/db^[l] (eqs. 2.9-2.12) into every parameter's ``.grad``.
+
+        Runs the seed's equations directly with no autograd graph; like ``.backward()`` it
+        accumulates into existing gradients. Same values as ``cost(x, y).backward()``.
+        """
+        self._check_input(x)
+        hidden = ACTIVATIONS[self.hidden_activation]
+        out = ACTIVATIONS[self.output_activation]
+        slope = self.negative_slope
+        keep_z = hidden.saves_input(slope)
+        a_prev, saved = [x], [None]  # A^[l-1] for each layer's dW; what g' is read from
+        a = x
+        for layer in self.layers[:-1]:
+            z = F.dense_forward(a, layer.weight, layer.bias)  # Z^[l] = A^[l-1] W^T + b  (2.3)
+            a = hidden.raw(z, slope)  # A^[l] = g(Z^[l])  (2.4)
+            a_prev.append(a)
+            saved.append(z if keep_z else a)
+        last = self.layers[-1]
+        z = F.dense_forward(a, last.weight, last.bias)  # Z^[L]
+        y = self._check_target(z.shape, y)
+        m = z.numel()
+        if self.is_classifier:
+            cost = F.cross_entropy_loss_from_logits(z, y).mean()
+            dz = F.cross_entropy_delta(torch.sigmoid(z), y).div_(m)  # dZ^[L] = (A - Y)/m  (2.9)
+        else:
+            a_out = out.raw(z, slope)
+            cost = (a_out - y).square().mean()
+            saved_out = z if out.saves_input(slope) else a_out
+            dz = out.backward(F.squared_error_delta(a_out, y).div_(m), saved_out, slope)
+        for l in range(self.num_layers - 1, -1, -1):
+            layer = self.layers[l]
+            _accumulate(layer.weight, F.dense_grad_weight(dz, a_prev[l]))  # dW  (2.10)
+            if layer.bias is not None:
+                _accumulate(layer.bias, F.dense_grad_bias(dz))  # db  (2.11)
+            if l > 0:
+                da = F.dense_grad_input(dz, layer.weight)  # W^T dZ
+                dz = hidden.backward(da, saved[l], slope)  # * g'(Z^[l-1])  (2.12)
+        return cost
+
+    # ------------------------------------------------------------------------------------------
+    # interchange with torch.nn
+    # ------------------------------------------------------------------------------------------
+
+    def to_torch(self) -> nn.Sequential:
+        """An equivalent ``nn.Sequential`` of ``torch.nn`` layers holding copies of the weights."""
+        mods: list[nn.Module] = []
+        for i, layer in enumerate(self.layers):
+            lin = nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None,
+                            device=layer.weight.device, dtype=layer.weight.dtype)
+            lin.load_state_dict(layer.state_dict())
+            last = i == self.num_layers - 1
+            act = self.output_activation if last else self.hidden_activation
+            mods += [lin, ACTIVATIONS[act].torch_module(self.negative_slope)]
+        return nn.Sequential(*mods)
+
+    @classmethod
+    def from_torch(cls, seq: nn.Sequential, **kwargs) -> DeepNetwork:
+        """Build a ``DeepNetwork`` from ``Linear, act, Linear, act, ..., Linear, act`` layers."""
+        names = {
+            nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu",
+            nn.LeakyReLU: "leaky_relu", nn.Identity: "identity",
+        }
+        mods = list(seq)
+        if len(mods) % 2 == 1:
+            mods.append(nn.Identity())  # a bare last Linear: identity output
+        linears, acts = mods[0::2], mods[1::2]
+        bad = [m for m in linears if not isinstance(m, nn.Linear)]
+        bad += [m for m in acts if type(m) not in names]
+        if not linears or bad:
+            raise ValueError(
+                "from_torch expects nn.Sequential(Linear, activation, ..., Linear[, activation]) "
+                f"with activations among {[c.__name__ for c in names]}; got {seq}"
+            )
+        hidden = {names[type(m)] for m in acts[:-1]} or {"relu"}
+        if len(hidden) > 1:
+            raise ValueError(f"from_torch needs one hidden activation, got {sorted(hidden)}")
+        slopes = [m.negative_slope for m in acts if isinstance(m, nn.LeakyReLU)]
+        dims = [linears[0].in_features] + [m.out_features for m in linears]
+        w = linears[0].weight
+        net = cls(dims, hidden.pop(), names[type(acts[-1])],
+                  negative_slope=slopes[0] if slopes else 0.01,
+                  device=w.device, dtype=w.dtype, **kwargs)
+        for layer, lin in zip(net.layers, linears):
+            if (layer.bias is None) != (lin.bias is None):
+                layer.bias = None if lin.bias is None else nn.Parameter(torch.zeros_like(lin.bias))
+            layer.load_state_dict(lin.state_dict())
+        return net
+
+    def extra_repr(self) -> str:
+        return (
+            f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
+            f"output_activation={self.output_activation!r}"
+        )
+
+
+class LogisticRegression(DeepNetwork):
+    r"""Chapter 1's single-neuron network: :math:`\hat y = \sigma(w^T x + b)`.
+
+    The weight is ``layers[0].weight`` of shape (1, n_x) (the seed's wᵀ) and the bias
+    ``layers[0].bias`` of shape (1,). Trained by ``backprop`` it runs Algorithm 1.3.
+
+    Args:
+        n_x: the number of input features.
+        init: weight initialisation (see ``DeepNetwork``); ``"zeros"`` is fine here, since a
+            single unit has no symmetry to break.
+    """
+
+    def __init__(
+        self,
+        n_x: int,
+        init: str = "small",
+        init_scale: float = 0.01,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__([n_x, 1], "identity", "sigmoid", init=init, init_scale=init_scale,
+                         generator=generator, device=device, dtype=dtype)
+
+
+def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
+    """param.grad += grad, as the autograd engine accumulates (creating .grad if needed)."""
+    if param.grad is None:
+        param.grad = grad
+    else:
+        param.grad.add_(grad)
