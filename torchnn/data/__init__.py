@@ -1,0 +1,39 @@
+"""Embedded data sets as LightningDataModules. Stands alone: imports nothing else from torchnn.
+
+Each set is a :class:`TabularDataModule` with a seeded train/val(/test) split, features
+standardised with training statistics, and full-batch (``batch_size=None``) or mini-batch loading.
+"""
+
+from torchnn.data.base import TASKS, TabularDataModule, split_indices
+from torchnn.data.csv_table import CSVDataModule, read_csv_table
+from torchnn.data.registry import DATASETS, make_datamodule
+from torchnn.data.sklearn_sets import (
+    BreastCancerDataModule,
+    DiabetesDataModule,
+    load_breast_cancer_arrays,
+    load_diabetes_arrays,
+)
+from torchnn.data.synthetic import (
+    CirclesDataModule,
+    FlowerDataModule,
+    MoonsDataModule,
+    make_flower,
+)
+
+__all__ = [
+    "DATASETS",
+    "TASKS",
+    "BreastCancerDataModule",
+    "CSVDataModule",
+    "CirclesDataModule",
+    "DiabetesDataModule",
+    "FlowerDataModule",
+    "MoonsDataModule",
+    "TabularDataModule",
+    "load_breast_cancer_arrays",
+    "load_diabetes_arrays",
+    "make_datamodule",
+    "make_flower",
+    "read_csv_table",
+    "split_indices",
+]
