@@ -1,0 +1,197 @@
+"""DeepNetwork against its torch.nn twin (to_torch), and backprop against autograd."""
+
+import pytest
+import torch
+import torch.nn.functional as TF
+from torch import nn
+
+import torchnn
+
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+OUTPUT = ["sigmoid", "identity", "relu"]
+TOL = {torch.float64: {"rtol": 1e-10, "atol": 1e-12}, torch.float32: {"rtol": 1e-4, "atol": 1e-6}}
+
+
+def _net(hidden, output, dims=(3, 5, 4, 2), slope=0.01, dtype=torch.float64, seed=0, bias=True):
+    net = torchnn.DeepNetwork(list(dims), hidden, output, negative_slope=slope, init="he",
+                              generator=torch.Generator().manual_seed(seed), dtype=dtype)
+    with torch.no_grad():
+        for layer in net.layers:
+            layer.bias.normal_(0, 0.5, generator=torch.Generator().manual_seed(seed + 1))
+    return net
+
+
+def _data(net, m=11, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    dtype = net.layers[0].weight.dtype
+    x = torch.randn(m, net.layer_dims[0], generator=g, dtype=dtype)
+    if net.is_classifier:
+        y = (torch.rand(m, net.layer_dims[-1], generator=g) > 0.5).to(dtype)
+    else:
+        y = torch.randn(m, net.layer_dims[-1], generator=g, dtype=dtype)
+    return x, y
+
+
+def _torch_cost(seq, x, y, classifier):
+    """J through plain torch.nn: BCE-with-logits before the final Sigmoid, or MSE after."""
+    if classifier:
+        return TF.binary_cross_entropy_with_logits(seq[:-1](x), y)
+    return TF.mse_loss(seq(x), y)
+
+
+def _grads(loss, params):
+    return torch.autograd.grad(loss, list(params))
+
+
+def _close(got, want, dtype=torch.float64):
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, **TOL[dtype])
+
+
+CASES = [(h, o, s) for h in HIDDEN for o in OUTPUT for s in ([0.01, -0.5, 2.0] if h == "leaky_relu"
+                                                              else [0.01])]
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("hidden, output, slope", CASES)
+def test_network_matches_to_torch(hidden, output, slope, dtype):
+    net = _net(hidden, output, slope=slope, dtype=dtype)
+    seq = net.to_torch()
+    x, y = _data(net)
+    x.requires_grad_()
+    _close([net(x)], [seq(x)], dtype)
+    got = _grads(net.cost(x, y), [x, *net.parameters()])
+    want = _grads(_torch_cost(seq, x, y, net.is_classifier), [x, *seq.parameters()])
+    _close(got, want, dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("hidden, output, slope", CASES)
+def test_backprop_equals_autograd_and_torch(hidden, output, slope, dtype):
+    """backprop (eqs. 2.9-2.12) = autograd through the Functions = autograd through torch.nn."""
+    net = _net(hidden, output, slope=slope, dtype=dtype)
+    seq = net.to_torch()
+    x, y = _data(net)
+    autograd = _grads(net.cost(x, y), net.parameters())
+    torch_j = _torch_cost(seq, x, y, net.is_classifier)
+    torch_grads = _grads(torch_j, seq.parameters())
+    cost = net.backprop(x, y)
+    assert cost.shape == () and not cost.requires_grad
+    torch.testing.assert_close(cost, torch_j.detach(), **TOL[dtype])
+    explicit = [p.grad for p in net.parameters()]
+    assert [g.shape for g in explicit] == [p.shape for p in net.parameters()]
+    _close(explicit, autograd, dtype)
+    _close(explicit, torch_grads, dtype)
+
+
+@pytest.mark.parametrize("output", OUTPUT)
+def test_backprop_accumulates_like_backward(output):
+    net = _net("tanh", output)
+    x, y = _data(net)
+    net.backprop(x, y)
+    once = [p.grad.clone() for p in net.parameters()]
+    net.backprop(x, y)
+    _close([p.grad for p in net.parameters()], [2 * g for g in once])
+    net.zero_grad()
+    net.cost(x, y).backward()
+    net.cost(x, y).backward()
+    _close([p.grad for p in net.parameters()], [2 * g for g in once])
+    net.zero_grad()
+    net.backprop(x, y)
+    net.cost(x, y).backward()  # the two paths accumulate into the same .grad
+    _close([p.grad for p in net.parameters()], [2 * g for g in once])
+
+
+def test_backprop_with_1d_labels_and_batch_of_one():
+    net = _net("relu", "sigmoid", dims=(3, 4, 1))
+    x, y = _data(net, m=1)
+    net.backprop(x, y.reshape(1))
+    explicit = [p.grad for p in net.parameters()]
+    _close(explicit, _grads(net.cost(x, y), net.parameters()))
+
+
+def test_backprop_through_a_layer_without_bias():
+    net = _net("tanh", "sigmoid")
+    net.layers[1].bias = None
+    seq = net.to_torch()
+    assert seq[2].bias is None
+    x, y = _data(net)
+    net.backprop(x, y)
+    _close([p.grad for p in net.parameters()],
+           _grads(_torch_cost(seq, x, y, True), seq.parameters()))
+
+
+# ------------------------------------------------------------------------------------------------
+# interchange with torch.nn
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden, output, slope", CASES)
+def test_to_torch_from_torch_round_trip(hidden, output, slope):
+    net = _net(hidden, output, slope=slope)
+    seq = net.to_torch()
+    assert isinstance(seq, nn.Sequential) and len(seq) == 2 * net.num_layers
+    back = torchnn.DeepNetwork.from_torch(seq)
+    assert (back.hidden_activation, back.output_activation) == (hidden, output)
+    assert back.layer_dims == net.layer_dims
+    if hidden == "leaky_relu":
+        assert back.negative_slope == slope == seq[1].negative_slope
+    for k, v in net.state_dict().items():
+        assert torch.equal(back.state_dict()[k], v), k
+    x, _ = _data(net)
+    torch.testing.assert_close(back(x), seq(x), rtol=1e-12, atol=1e-14)
+
+
+def test_from_torch_with_a_linear_without_bias():
+    seq = nn.Sequential(nn.Linear(3, 4, bias=False), nn.LeakyReLU(0.2), nn.Linear(4, 1),
+                        nn.Sigmoid()).double()
+    net = torchnn.DeepNetwork.from_torch(seq)
+    assert net.layers[0].bias is None and net.negative_slope == 0.2
+    x = torch.randn(5, 3, dtype=torch.float64)
+    torch.testing.assert_close(net(x), seq(x))
+    again = net.to_torch()
+    assert again[0].bias is None and again[1].negative_slope == 0.2
+    torch.testing.assert_close(again(x), seq(x))
+    y = torch.ones(5, 1, dtype=torch.float64)
+    net.backprop(x, y)
+    _close([p.grad for p in net.parameters()],
+           _grads(_torch_cost(seq, x, y, True), seq.parameters()))
+
+
+def test_from_torch_bare_last_linear_is_identity_output():
+    seq = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    net = torchnn.DeepNetwork.from_torch(seq)
+    assert net.output_activation == "identity" and net.hidden_activation == "tanh"
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(net(x), seq(x))
+
+
+@pytest.mark.parametrize(
+    "seq",
+    [nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 1)),
+     nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1)),
+     nn.Sequential(nn.Tanh(), nn.Linear(3, 4))],
+)
+def test_from_torch_rejects_what_it_cannot_represent(seq):
+    with pytest.raises(ValueError, match="from_torch"):
+        torchnn.DeepNetwork.from_torch(seq)
+
+
+def test_network_state_dict_loads_into_to_torch_linears():
+    net = _net("relu", "sigmoid")
+    seq = net.to_torch()
+    for i, layer in enumerate(net.layers):
+        lin = seq[2 * i]
+        lin.load_state_dict(layer.state_dict())
+        layer.load_state_dict(lin.state_dict())
+        assert torch.equal(lin.weight, layer.weight)
+
+
+@pytest.mark.parametrize("dims", [[2, 1], [2, 4, 1], [5, 8, 8, 8, 3]])
+def test_network_shapes(dims):
+    net = torchnn.DeepNetwork(dims)
+    assert net.num_layers == len(dims) - 1
+    for l, layer in enumerate(net.layers, start=1):
+        assert layer.weight.shape == (dims[l], dims[l - 1])  # (n[l], n[l-1]), seed §2.5
+        assert layer.bias.shape == (dims[l],)
+    assert net(torch.randn(7, dims[0])).shape == (7, dims[-1])
