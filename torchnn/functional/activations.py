@@ -33,32 +33,43 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def sigmoid_backward(grad_a: Tensor, a: Tensor) -> Tensor:
-    """dz = da * a(1 - a), since σ'(z) = σ(z)(1 - σ(z)) (§2.3, Sigmoid)."""
-    return grad_a * (a * (1 - a))
+def sigmoid_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
+    """dz = da * a(1 - a), since σ'(z) = σ(z)(1 - σ(z)) (§2.3, Sigmoid).
+
+    Computed as t - t a with t = da a (two kernels); ``out=grad_a`` writes dz over da (the
+    explicit backprop does; autograd Functions never modify their grad_output).
+    """
+    t = grad_a * a
+    return torch.addcmul(t, t, a, value=-1, out=out)
 
 
-def tanh_backward(grad_a: Tensor, a: Tensor) -> Tensor:
-    """dz = da * (1 - a²), since tanh'(z) = 1 - tanh(z)² (§2.3, Tanh)."""
-    return grad_a * (1 - a * a)
+def tanh_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
+    """dz = da * (1 - a²), since tanh'(z) = 1 - tanh(z)² (§2.3, Tanh).
+
+    Computed as da - (da a) a (two kernels); ``out=grad_a`` writes dz over da.
+    """
+    return torch.addcmul(grad_a, grad_a * a, a, value=-1, out=out)
 
 
-def relu_backward(grad_a: Tensor, a: Tensor) -> Tensor:
-    """dz = da * 1[a > 0] (§2.3, ReLU).
+def relu_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
+    """dz = da * 1[a > 0] (§2.3, ReLU); ``out=grad_a`` writes dz over da.
 
     NOTE: the seed leaves g'(0) undefined; like PyTorch we use 0 at z = 0 (a = 0 there).
     """
-    return grad_a * (a > 0)
+    return torch.mul(grad_a, a > 0, out=out)
 
 
-def leaky_relu_backward(grad_a: Tensor, saved: Tensor, negative_slope: float) -> Tensor:
+def leaky_relu_backward(
+    grad_a: Tensor, saved: Tensor, negative_slope: float, out: Tensor | None = None
+) -> Tensor:
     """dz = da * (1 if z > 0 else slope) (§2.3, Leaky ReLU).
 
     ``saved`` is the output a when ``negative_slope >= 0`` (then a > 0 exactly when z > 0) and the
     input z otherwise (a negative slope makes a > 0 for z < 0 too, so a no longer tells the sign).
     NOTE: at z = 0 the derivative is ``negative_slope``, PyTorch's choice.
+    ``out=grad_a`` writes dz over da.
     """
-    return torch.where(saved > 0, grad_a, grad_a * negative_slope)
+    return torch.where(saved > 0, grad_a, grad_a * negative_slope, out=out)
 
 
 def identity_backward(grad_a: Tensor, a: Tensor) -> Tensor:

@@ -38,9 +38,9 @@ def cross_entropy_loss_from_logits(z: Tensor, y: Tensor) -> Tensor:
     return z.clamp_min(0) - z * y + torch.log1p(torch.exp(-z.abs()))
 
 
-def cross_entropy_delta(a: Tensor, y: Tensor) -> Tensor:
-    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean."""
-    return a - y
+def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:
+    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean; ``out=a`` writes over A."""
+    return torch.sub(a, y, out=out)
 
 
 def squared_error_delta(a: Tensor, y: Tensor) -> Tensor:

@@ -46,15 +46,32 @@ def dense_grad_input(grad_z: Tensor, weight: Tensor) -> Tensor:
     return grad_z.matmul(weight)
 
 
-def dense_grad_weight(grad_z: Tensor, a_prev: Tensor) -> Tensor:
-    """dW = dZᵀ A_prev  # (n_l, m) @ (m, n_{l-1}) -> (n_l, n_{l-1})  (eq. 2.10)."""
-    grad_z = grad_z.reshape(-1, grad_z.shape[-1])
-    return grad_z.t().mm(a_prev.reshape(-1, a_prev.shape[-1]))
+def dense_grad_weight(
+    grad_z: Tensor, a_prev: Tensor, *, alpha: float = 1.0, add_to: Tensor | None = None
+) -> Tensor:
+    """dW = α dZᵀ A_prev  # (n_l, m) @ (m, n_{l-1}) -> (n_l, n_{l-1})  (eq. 2.10).
+
+    ``alpha`` scales dW (the cost's 1/m, folded into the GEMM). ``add_to=t`` adds α dW into t in
+    place with one fused GEMM and returns t: ``t = W.grad`` accumulates as autograd does, and
+    ``t = W`` with ``alpha = -lr/m`` is Algorithm 1.1's ``w := w - α dw`` with no dW stored.
+    """
+    if grad_z.dim() != 2 or a_prev.dim() != 2:
+        grad_z = grad_z.reshape(-1, grad_z.shape[-1])
+        a_prev = a_prev.reshape(-1, a_prev.shape[-1])
+    if add_to is not None:
+        return add_to.addmm_(grad_z.t(), a_prev, alpha=alpha)
+    grad_weight = grad_z.t().mm(a_prev)
+    return grad_weight if alpha == 1.0 else grad_weight.mul_(alpha)
 
 
-def dense_grad_bias(grad_z: Tensor) -> Tensor:
-    """db = Σ_rows dZ  # (m, n_l) -> (n_l,)  (eq. 2.11)."""
-    return grad_z.reshape(-1, grad_z.shape[-1]).sum(0)
+def dense_grad_bias(
+    grad_z: Tensor, *, alpha: float = 1.0, add_to: Tensor | None = None
+) -> Tensor:
+    """db = α Σ_rows dZ  # (m, n_l) -> (n_l,)  (eq. 2.11); ``alpha``, ``add_to`` as for dW."""
+    grad_bias = (grad_z if grad_z.dim() == 2 else grad_z.reshape(-1, grad_z.shape[-1])).sum(0)
+    if add_to is not None:
+        return add_to.add_(grad_bias, alpha=alpha)
+    return grad_bias if alpha == 1.0 else grad_bias.mul_(alpha)
 
 
 # ----------------------------------------------------------------------------------------------
