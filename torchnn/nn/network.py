@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn.activation import ACTIVATIONS, get_activation
 from torchnn.nn.dense import Dense
@@ -86,6 +87,7 @@ class DeepNetwork(nn.Module):
         )
         self.hidden = ACTIVATIONS[hidden_activation].module(self.negative_slope)
         self.output = ACTIVATIONS[output_activation].module(self.negative_slope)
+        self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
 
     # ------------------------------------------------------------------------------------------
     # forward and cost through the autograd Functions
@@ -101,41 +103,81 @@ class DeepNetwork(nn.Module):
         return self.output_activation == "sigmoid"
 
     def _check_input(self, x: Tensor) -> None:
+        """Metadata checks on x (type, dtype, shape, device: no values read, every call)."""
         w = self.layers[0].weight
-        if not isinstance(x, Tensor):
-            raise TypeError(f"expected input x as a torch.Tensor, got {type(x).__name__}")
+        where = type(self).__name__
+        V.check_tensor(x, "input x", where)
         if not x.is_floating_point():
             raise TypeError(
-                f"input x has dtype {x.dtype}; expected a floating-point tensor "
+                f"{where}: input x has dtype {x.dtype}; expected a floating-point tensor "
                 f"(the parameters are {w.dtype}): call x.to({w.dtype})"
             )
-        if x.dim() != 2 or x.shape[1] != self.layer_dims[0]:
+        n_x = self.layer_dims[0]
+        if x.dim() != 2 or x.shape[1] != n_x:
+            got = f"{x.shape[-1]} features" if x.dim() == 2 else f"{x.dim()} dimension(s)"
             raise ValueError(
-                f"input x has shape {tuple(x.shape)}; expected (m, {self.layer_dims[0]}): "
-                f"this network takes n_x = {self.layer_dims[0]} features per row"
+                f"{where}: input x has shape {tuple(x.shape)} ({got}); expected (m, {n_x}): "
+                f"this network takes n_x = {n_x} features per row (layer_dims[0])"
+            )
+        if x.shape[0] == 0:
+            raise ValueError(
+                f"{where}: input x is empty (shape {tuple(x.shape)}, m = 0); expected at least "
+                f"one example, shape (m >= 1, {n_x})"
             )
         if x.device != w.device:
             raise ValueError(
-                f"input x is on {x.device} but the parameters are on {w.device}; "
+                f"{where}: input x is on {x.device} but the parameters are on {w.device}; "
                 f"move one of them (x.to({str(w.device)!r}) or net.to(...))"
             )
         if x.dtype != w.dtype and not torch.is_autocast_enabled(x.device.type):
             raise TypeError(
-                f"input x has dtype {x.dtype} but the parameters are {w.dtype}; "
+                f"{where}: input x has dtype {x.dtype} but the parameters are {w.dtype}; "
                 f"call x.to({w.dtype}) or net.to({x.dtype})"
             )
 
     def _check_target(self, out_shape: torch.Size, y: Tensor) -> Tensor:
-        if not isinstance(y, Tensor):
-            raise TypeError(f"expected target y as a torch.Tensor, got {type(y).__name__}")
+        """Metadata checks on y; integer / boolean labels become the parameters' dtype."""
+        where = type(self).__name__
+        V.check_tensor(y, "target y", where)
         if y.dim() == 1 and out_shape[1] == 1:
             y = y.unsqueeze(1)  # (m,) labels for a one-unit output
         if y.shape != out_shape:
             raise ValueError(
-                f"target y has shape {tuple(y.shape)}; expected {tuple(out_shape)} "
+                f"{where}: target y has shape {tuple(y.shape)}; expected {tuple(out_shape)} "
                 "(one row per example, one column per output unit)"
             )
+        w = self.layers[-1].weight
+        if y.device != w.device:
+            raise ValueError(
+                f"{where}: target y is on {y.device} but the parameters are on {w.device}; "
+                f"call y.to({str(w.device)!r})"
+            )
+        if not y.is_floating_point():
+            y = y.to(w.dtype)  # NOTE: 0/1 labels as int or bool are exact in any float dtype
         return y
+
+    def _check_values(self, x: Tensor, y: Tensor) -> bool:
+        """Value checks of (x, y), run once per data set; False if values can't be read now."""
+        if not V.can_read_values():
+            return False
+        if self._seen.hit(x, y):  # the usual case in a training loop: well under 1 µs
+            return True
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor)) or x.device.type == "meta":
+            return False  # a wrong type is reported by the metadata checks
+        self.validate_batch(x, y)
+        self._seen.store(x, y)
+        return True
+
+    def validate_batch(self, x: Tensor, y: Tensor) -> None:
+        """Every check on a batch, including those that read values (NaN / Inf, labels).
+
+        ``cost`` and ``backprop`` call it once per data set (it reads values, so it is a sync on
+        an accelerator and a graph break under ``torch.compile``); call it yourself to validate
+        data up front. Raises TypeError / ValueError naming the value found and the one expected.
+        """
+        self._check_input(x)
+        y = self._check_target(torch.Size((x.shape[0], self.layer_dims[-1])), y)
+        V.validate_data(x, y, "binary" if self.is_classifier else "regression")
 
     def logits(self, x: Tensor) -> Tensor:
         """Z^[L], the last layer's linear output, computed through the autograd Functions."""
@@ -149,14 +191,24 @@ class DeepNetwork(nn.Module):
         """A^[L] = g^[L](Z^[L]) (eq. 2.4): probabilities for a classifier, values otherwise."""
         return self.output(self.logits(x))
 
-    def cost(self, x: Tensor, y: Tensor) -> Tensor:
+    def cost(self, x: Tensor, y: Tensor, check_values: bool = True) -> Tensor:
         """J through the fused output Function: cross-entropy from Z^[L] (backward dZ = A - Y,
-        eq. 2.9) for a sigmoid output, mean squared error otherwise."""
+        eq. 2.9) for a sigmoid output, mean squared error otherwise.
+
+        ``check_values``: validate the values of (x, y) once per data set (``validate_batch``)
+        and raise FloatingPointError if J is not finite; skipped under ``torch.compile`` and
+        ``torch.func``. On an accelerator the J check synchronises: pass ``False`` there.
+        """
+        check_values = check_values and self._check_values(x, y)
         z = self.logits(x)
         y = self._check_target(z.shape, y)
         if self.is_classifier:
-            return F.binary_cross_entropy_with_logits(z, y)
-        return F.mse_loss(self.output(z), y)
+            cost = F.binary_cross_entropy_with_logits(z, y)
+        else:
+            cost = F.mse_loss(self.output(z), y)
+        if check_values:
+            V.check_cost_finite(cost, x, f"{type(self).__name__}.cost")
+        return cost
 
     @torch.no_grad()
     def predict(self, x: Tensor, threshold: float = 0.5) -> Tensor:
@@ -169,13 +221,16 @@ class DeepNetwork(nn.Module):
     # ------------------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def backprop(self, x: Tensor, y: Tensor) -> Tensor:
+    def backprop(self, x: Tensor, y: Tensor, check_values: bool = True) -> Tensor:
         """Return J and add dJ/dW^[l], dJ/db^[l] (eqs. 2.9-2.12) into every parameter's ``.grad``.
 
         Runs the seed's equations directly with no autograd graph; like ``.backward()`` it
         accumulates into existing gradients. Same values as ``cost(x, y).backward()``.
+        ``check_values`` as in ``cost``: (x, y) once per data set, then one scalar read of J
+        (about 0.2 µs on the CPU) before any gradient is written.
         """
         self._check_input(x)
+        check_values = check_values and self._check_values(x, y)
         hidden = ACTIVATIONS[self.hidden_activation]
         out = ACTIVATIONS[self.output_activation]
         slope = self.negative_slope
@@ -199,6 +254,8 @@ class DeepNetwork(nn.Module):
             cost = (a_out - y).square().mean()
             saved_out = z if out.saves_input(slope) else a_out
             dz = out.backward(F.squared_error_delta(a_out, y).div_(m), saved_out, slope)
+        if check_values:
+            V.check_cost_finite(cost, x, f"{type(self).__name__}.backprop")
         for l in range(self.num_layers - 1, -1, -1):
             layer = self.layers[l]
             _accumulate(layer.weight, F.dense_grad_weight(dz, a_prev[l]))  # dW  (2.10)
