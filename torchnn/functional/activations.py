@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from torchnn._validate import check_floating
 from torchnn.functional._dispatch import pick
 
 __all__ = [
@@ -225,11 +226,13 @@ class _LeakyReLUFwd(LeakyReLUFunction):
 
 def sigmoid(input: Tensor) -> Tensor:
     """σ(z) = 1 / (1 + e^{-z}) elementwise, with the hand-written derivative a(1 - a)."""
+    check_floating(input, "input", "sigmoid")
     return pick(_SigmoidFwd, SigmoidFunction).apply(input)
 
 
 def tanh(input: Tensor) -> Tensor:
     """tanh(z) elementwise, with the hand-written derivative 1 - a²."""
+    check_floating(input, "input", "tanh")
     return pick(_TanhFwd, TanhFunction).apply(input)
 
 
@@ -239,6 +242,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     ``inplace`` is accepted for drop-in compatibility with ``torch.nn.functional.relu``; the
     result is always a new tensor, because the output is what backward needs.
     """
+    check_floating(input, "input", "relu")
     return pick(_ReLUFwd, ReLUFunction).apply(input)
 
 
@@ -253,6 +257,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
             f"leaky_relu: negative_slope must be a real number, got {negative_slope!r} "
             f"of type {type(negative_slope).__name__}"
         )
+    check_floating(input, "input", "leaky_relu")
     return pick(_LeakyReLUFwd, LeakyReLUFunction).apply(input, float(negative_slope))
 
 

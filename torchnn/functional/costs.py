@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from torchnn._validate import check_floating, check_same_device, check_tensor
 from torchnn.functional._dispatch import pick
 from torchnn.functional.activations import sigmoid
 
@@ -161,6 +162,8 @@ class _SquaredErrorFwd(SquaredErrorFunction):
 
 
 def _check(name: str, input: Tensor, target: Tensor, reduction: str) -> None:
+    check_floating(input, "input", name)
+    check_tensor(target, "target", name)  # NOTE: integer / boolean labels are accepted (cast)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if input.shape != target.shape:
@@ -168,6 +171,7 @@ def _check(name: str, input: Tensor, target: Tensor, reduction: str) -> None:
             f"{name}: target shape {tuple(target.shape)} must equal input shape "
             f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)"
         )
+    check_same_device(target, input, "target", "input", name)
 
 
 def binary_cross_entropy_with_logits(

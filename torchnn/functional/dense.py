@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
+from torchnn._validate import check_floating, check_same_device
 from torchnn.functional._dispatch import autocast_state, maybe_autocast, pick
 
 __all__ = [
@@ -150,6 +151,8 @@ def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Returns:
         Z, shape ``(*, n[l])``.
     """
+    check_floating(input, "input", "dense")
+    check_floating(weight, "weight", "dense")
     if input.dim() == 0 or weight.dim() != 2 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
             f"dense: input has shape {tuple(input.shape)} and weight {tuple(weight.shape)}; "
@@ -161,7 +164,23 @@ def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"dense: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},) "
             "to match weight's first dimension"
         )
+    _check_device_dtype(input, weight, bias)
     return pick(_DenseFwd, DenseFunction).apply(input, weight, bias)
+
+
+def _check_device_dtype(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """One device for all, one dtype for all (unless autocast casts them): metadata only."""
+    check_same_device(input, weight, "input", "weight", "dense")
+    if bias is not None:
+        check_same_device(bias, weight, "bias", "weight", "dense")
+    if torch.is_autocast_enabled(input.device.type):
+        return
+    for name, t in (("input", input), ("bias", bias)):
+        if t is not None and t.dtype != weight.dtype:
+            raise TypeError(
+                f"dense: {name} has dtype {t.dtype} but weight has dtype {weight.dtype}; "
+                f"expected one dtype: call {name}.to({weight.dtype})"
+            )
 
 
 linear = dense
