@@ -1,5 +1,6 @@
 """torchnn.nn: modules assembled from the hand-derived Functions."""
 
+from torchnn._validate import validate_data
 from torchnn.nn import init
 from torchnn.nn.activation import (
     ACTIVATIONS,
@@ -25,4 +26,5 @@ __all__ = [
     "Tanh",
     "get_activation",
     "init",
+    "validate_data",
 ]
