@@ -170,7 +170,12 @@ def test_from_torch_bare_last_linear_is_identity_output():
     "seq",
     [nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 1)),
      nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1)),
-     nn.Sequential(nn.Tanh(), nn.Linear(3, 4))],
+     nn.Sequential(nn.Tanh(), nn.Linear(3, 4)),
+     # two slopes: one network slope would silently change the outputs
+     nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Linear(4, 4), nn.LeakyReLU(0.5),
+                   nn.Linear(4, 1), nn.Sigmoid()),
+     nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(5, 1))],
+    ids=["gelu", "two_hidden_activations", "starts_with_activation", "two_slopes", "no_chain"],
 )
 def test_from_torch_rejects_what_it_cannot_represent(seq):
     with pytest.raises(ValueError, match="from_torch"):
@@ -195,3 +200,14 @@ def test_network_shapes(dims):
         assert layer.weight.shape == (dims[l], dims[l - 1])  # (n[l], n[l-1]), seed §2.5
         assert layer.bias.shape == (dims[l],)
     assert net(torch.randn(7, dims[0])).shape == (7, dims[-1])
+
+
+def test_logistic_regression_from_torch_round_trip():
+    seq = nn.Sequential(nn.Linear(3, 1), nn.Sigmoid()).double()
+    lr = torchnn.LogisticRegression.from_torch(seq)
+    assert type(lr) is torchnn.LogisticRegression
+    x = torch.randn(6, 3, dtype=torch.float64)
+    torch.testing.assert_close(lr(x), seq(x))
+    torch.testing.assert_close(lr.to_torch()(x), seq(x))
+    with pytest.raises(ValueError, match="LogisticRegression.from_torch"):
+        torchnn.LogisticRegression.from_torch(nn.Sequential(nn.Linear(3, 2), nn.Sigmoid()))

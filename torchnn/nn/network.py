@@ -304,7 +304,16 @@ class DeepNetwork(nn.Module):
         if len(hidden) > 1:
             raise ValueError(f"from_torch needs one hidden activation, got {sorted(hidden)}")
         slopes = [m.negative_slope for m in acts if isinstance(m, nn.LeakyReLU)]
+        if len(set(slopes)) > 1:
+            # NOTE: one slope per network; taking the first would silently change the outputs
+            raise ValueError(f"from_torch needs one LeakyReLU negative_slope, got {slopes}")
         dims = [linears[0].in_features] + [m.out_features for m in linears]
+        for i, (a, b) in enumerate(zip(linears, linears[1:])):
+            if b.in_features != a.out_features:
+                raise ValueError(
+                    f"from_torch: Linear {i + 1} takes {b.in_features} features but Linear {i} "
+                    f"gives {a.out_features}; expected consecutive Linears to chain"
+                )
         w = linears[0].weight
         net = cls(dims, hidden.pop(), names[type(acts[-1])],
                   negative_slope=slopes[0] if slopes else 0.01,
@@ -345,6 +354,21 @@ class LogisticRegression(DeepNetwork):
     ) -> None:
         super().__init__([n_x, 1], "identity", "sigmoid", init=init, init_scale=init_scale,
                          generator=generator, device=device, dtype=dtype)
+
+    @classmethod
+    def from_torch(cls, seq: nn.Sequential, **kwargs) -> LogisticRegression:
+        """Build from ``nn.Sequential(nn.Linear(n_x, 1), nn.Sigmoid())``, copying w and b."""
+        mods = list(seq)
+        if (len(mods) != 2 or not isinstance(mods[0], nn.Linear) or mods[0].out_features != 1
+                or mods[0].bias is None or type(mods[1]) is not nn.Sigmoid):
+            raise ValueError(
+                "LogisticRegression.from_torch expects nn.Sequential(nn.Linear(n_x, 1), "
+                f"nn.Sigmoid()); got {seq}"
+            )
+        lin = mods[0]
+        net = cls(lin.in_features, device=lin.weight.device, dtype=lin.weight.dtype, **kwargs)
+        net.layers[0].load_state_dict(lin.state_dict())
+        return net
 
 
 def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
