@@ -11,6 +11,7 @@ from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn.activation import ACTIVATIONS, get_activation
 from torchnn.nn.dense import Dense
+from torchnn.nn.explicit import explicit_step
 
 __all__ = ["DeepNetwork", "LogisticRegression"]
 
@@ -47,6 +48,9 @@ class DeepNetwork(nn.Module):
             ``"xavier"`` or ``"zeros"``; biases start at zero (seed §2.4).
         init_scale: the scale of ``"small"`` initialisation.
         generator: a ``torch.Generator`` for reproducible initialisation.
+        recompute: activation checkpointing for ``backprop`` / ``gd_step``: keep A^[l] for
+            even l only and recompute the others in the backward (about half the activation
+            memory for one extra forward GEMM per dropped layer; see ``torchnn.nn.explicit``).
 
     Shape:
         Input ``(m, n_x)``; output ``(m, n[L])``.
@@ -68,6 +72,7 @@ class DeepNetwork(nn.Module):
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        recompute: bool = False,
     ) -> None:
         super().__init__()
         self.layer_dims = _check_layer_dims(layer_dims)
@@ -88,6 +93,7 @@ class DeepNetwork(nn.Module):
         self.hidden = ACTIVATIONS[hidden_activation].module(self.negative_slope)
         self.output = ACTIVATIONS[output_activation].module(self.negative_slope)
         self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
+        self.recompute = bool(recompute)  # checkpoint activations in backprop / gd_step
 
     # ------------------------------------------------------------------------------------------
     # forward and cost through the autograd Functions
@@ -221,50 +227,55 @@ class DeepNetwork(nn.Module):
     # ------------------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def backprop(self, x: Tensor, y: Tensor, check_values: bool = True) -> Tensor:
+    def backprop(
+        self, x: Tensor, y: Tensor, check_values: bool = True, recompute: bool | None = None
+    ) -> Tensor:
         """Return J and add dJ/dW^[l], dJ/db^[l] (eqs. 2.9-2.12) into every parameter's ``.grad``.
 
         Runs the seed's equations directly with no autograd graph; like ``.backward()`` it
         accumulates into existing gradients. Same values as ``cost(x, y).backward()``.
         ``check_values`` as in ``cost``: (x, y) once per data set, then one scalar read of J
-        (about 0.2 µs on the CPU) before any gradient is written.
+        (about 0.2 µs on the CPU) before any gradient is written. ``recompute`` overrides the
+        network's ``recompute`` setting for this call.
         """
         self._check_input(x)
         check_values = check_values and self._check_values(x, y)
-        hidden = ACTIVATIONS[self.hidden_activation]
-        out = ACTIVATIONS[self.output_activation]
-        slope = self.negative_slope
-        keep_z = hidden.saves_input(slope)
-        a_prev, saved = [x], [None]  # A^[l-1] for each layer's dW; what g' is read from
-        a = x
-        for layer in self.layers[:-1]:
-            z = F.dense_forward(a, layer.weight, layer.bias)  # Z^[l] = A^[l-1] W^T + b  (2.3)
-            a = hidden.raw(z, slope)  # A^[l] = g(Z^[l])  (2.4)
-            a_prev.append(a)
-            saved.append(z if keep_z else a)
-        last = self.layers[-1]
-        z = F.dense_forward(a, last.weight, last.bias)  # Z^[L]
-        y = self._check_target(z.shape, y)
-        m = z.numel()
-        if self.is_classifier:
-            cost = F.cross_entropy_loss_from_logits(z, y).mean()
-            dz = F.cross_entropy_delta(torch.sigmoid(z), y).div_(m)  # dZ^[L] = (A - Y)/m  (2.9)
-        else:
-            a_out = out.raw(z, slope)
-            cost = (a_out - y).square().mean()
-            saved_out = z if out.saves_input(slope) else a_out
-            dz = out.backward(F.squared_error_delta(a_out, y).div_(m), saved_out, slope)
-        if check_values:
-            V.check_cost_finite(cost, x, f"{type(self).__name__}.backprop")
-        for l in range(self.num_layers - 1, -1, -1):
-            layer = self.layers[l]
-            _accumulate(layer.weight, F.dense_grad_weight(dz, a_prev[l]))  # dW  (2.10)
-            if layer.bias is not None:
-                _accumulate(layer.bias, F.dense_grad_bias(dz))  # db  (2.11)
-            if l > 0:
-                da = F.dense_grad_input(dz, layer.weight)  # W^T dZ
-                dz = hidden.backward(da, saved[l], slope)  # * g'(Z^[l-1])  (2.12)
-        return cost
+        on_cost = self._cost_check(x, "backprop") if check_values else None
+        recompute = self.recompute if recompute is None else recompute
+        return explicit_step(self, x, y, None, recompute, on_cost)
+
+    @torch.no_grad()
+    def gd_step(
+        self,
+        x: Tensor,
+        y: Tensor,
+        lr: float,
+        check_values: bool = True,
+        recompute: bool | None = None,
+    ) -> Tensor:
+        """One iteration of gradient descent (Algorithm 1.1) on J; returns J before the update.
+
+        ``W^[l] := W^[l] - lr dW^[l]`` and ``b^[l] := b^[l] - lr db^[l]`` (eqs. 2.9-2.12) are
+        applied in place, each dW fused into its GEMM so no gradient tensor is ever stored;
+        ``.grad`` is neither read nor written. The same parameters as ``backprop`` followed by
+        ``p -= lr * p.grad`` (or ``torch.optim.SGD`` without momentum), in fewer kernels.
+        ``check_values`` and ``recompute`` as in ``backprop``.
+
+        Examples:
+            >>> for _ in range(10_000):
+            ...     J = net.gd_step(x, y, lr=1.2)
+        """
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+            raise ValueError(f"gd_step: lr must be a positive number, got {lr!r}")
+        self._check_input(x)
+        check_values = check_values and self._check_values(x, y)
+        on_cost = self._cost_check(x, "gd_step") if check_values else None
+        recompute = self.recompute if recompute is None else recompute
+        return explicit_step(self, x, y, float(lr), recompute, on_cost)
+
+    def _cost_check(self, x: Tensor, method: str):
+        where = f"{type(self).__name__}.{method}"
+        return lambda cost: V.check_cost_finite(cost, x, where)
 
     # ------------------------------------------------------------------------------------------
     # interchange with torch.nn
