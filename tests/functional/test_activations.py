@@ -75,6 +75,7 @@ def test_activation_gradcheck(fn, ref):
     z = _z((4, 3), seed=1)
     z = torch.where(z.abs() < 1e-3, z + 0.1, z).requires_grad_()  # keep off the kink at 0
     assert torch.autograd.gradcheck(fn, (z,))
+    assert torch.autograd.gradgradcheck(fn, (z,))  # backward is itself differentiable
 
 
 def test_relu_derivative_at_zero_matches_torch():

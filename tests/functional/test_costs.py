@@ -71,6 +71,7 @@ def test_cross_entropy_extreme_logits(reduction, dtype):
 def test_cost_gradcheck(fn, ref, reduction):
     z, y = (t.requires_grad_() for t in _zy((4, 2), seed=2))
     assert torch.autograd.gradcheck(functools.partial(fn, reduction=reduction), (z, y))
+    assert torch.autograd.gradgradcheck(functools.partial(fn, reduction=reduction), (z, y))
 
 
 @pytest.mark.parametrize("fn, ref", COSTS)

@@ -49,6 +49,21 @@ def test_dense_large_values(dtype):
     assert_parity(F.dense, TF.linear, 1e4 * x, 300 * w, 1e4 * b, dtype=dtype)
 
 
+def test_dense_under_cpu_autocast_matches_linear():
+    """Under bf16 autocast both run the matmul in bf16 and return float32 parameter grads."""
+
+    def under_autocast(op):
+        def run(x, w, b):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return op(x, w, b)
+        return run
+
+    p = assert_parity(under_autocast(F.dense), under_autocast(TF.linear), *_args((6, 4), 3),
+                      dtype=torch.float32, rtol=2e-2, atol=2e-2)
+    assert p.out.dtype == p.ref_out.dtype == torch.bfloat16
+    assert [g.dtype for g in p.grads] == [g.dtype for g in p.ref_grads]
+
+
 def test_dense_is_linear_alias():
     assert F.linear is F.dense
 
@@ -58,6 +73,7 @@ def test_dense_is_linear_alias():
 def test_dense_gradcheck(in_shape, n_out, bias):
     args = tuple(None if t is None else t.requires_grad_() for t in _args(in_shape, n_out, bias))
     assert torch.autograd.gradcheck(F.dense, args)
+    assert torch.autograd.gradgradcheck(F.dense, args)
 
 
 @pytest.mark.parametrize("needs", [(1, 1, 1), (0, 1, 1), (1, 0, 0), (0, 0, 1), (1, 1, 0)])

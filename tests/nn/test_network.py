@@ -84,6 +84,20 @@ def test_backprop_equals_autograd_and_torch(hidden, output, slope, dtype):
     _close(explicit, torch_grads, dtype)
 
 
+@pytest.mark.parametrize("dtype, tol", [(torch.bfloat16, 5e-2), (torch.float16, 1e-2)])
+@pytest.mark.parametrize("hidden, output", [("tanh", "sigmoid"), ("relu", "identity"),
+                                            ("leaky_relu", "relu"), ("sigmoid", "sigmoid")])
+def test_backprop_equals_autograd_in_low_precision(hidden, output, dtype, tol):
+    net = _net(hidden, output, dtype=dtype)
+    x, y = _data(net)
+    autograd = _grads(net.cost(x, y), net.parameters())
+    net.backprop(x, y)
+    for p, g in zip(net.parameters(), autograd):
+        assert p.grad.dtype == dtype
+        err = (p.grad.double() - g.double()).abs().max() / (g.double().abs().max() + 1e-3)
+        assert err < tol
+
+
 @pytest.mark.parametrize("output", OUTPUT)
 def test_backprop_accumulates_like_backward(output):
     net = _net("tanh", output)
