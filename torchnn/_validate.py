@@ -128,17 +128,20 @@ def check_cost_finite(cost: Tensor, x: Tensor, where: str) -> None:
         )
 
 
-def validate_data(x: Tensor, y: Tensor | None = None, task: str = "binary") -> None:
+def validate_data(
+    x: Tensor, y: Tensor | None = None, task: str = "binary", where: str = "validate_data"
+) -> None:
     """Check a data set once, before training: every check that reads values.
 
     ``x`` must be a non-empty floating-point ``(m, n_x)`` tensor of finite numbers; ``y`` (if
     given) must have ``m`` rows of finite numbers, and labels in {0, 1} when ``task="binary"``.
 
+    ``where`` prefixes the messages (the caller's name).
+
     Raises:
         TypeError: ``x`` is not a floating-point tensor.
         ValueError: empty data, mismatched row counts, NaN / Inf, labels outside {0, 1}.
     """
-    where = "validate_data"
     if task not in TASKS:
         raise ValueError(f"{where}: task must be one of {TASKS}, got {task!r}")
     check_floating(x, "x", where)

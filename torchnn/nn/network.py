@@ -183,7 +183,8 @@ class DeepNetwork(nn.Module):
         """
         self._check_input(x)
         y = self._check_target(torch.Size((x.shape[0], self.layer_dims[-1])), y)
-        V.validate_data(x, y, "binary" if self.is_classifier else "regression")
+        task = "binary" if self.is_classifier else "regression"
+        V.validate_data(x, y, task, where=type(self).__name__)
 
     def logits(self, x: Tensor) -> Tensor:
         """Z^[L], the last layer's linear output, computed through the autograd Functions."""
