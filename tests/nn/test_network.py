@@ -65,17 +65,20 @@ def test_network_matches_to_torch(hidden, output, slope, dtype):
     _close(got, want, dtype)
 
 
+@pytest.mark.parametrize("recompute", [False, True], ids=["keep", "recompute"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("hidden, output, slope", CASES)
-def test_backprop_equals_autograd_and_torch(hidden, output, slope, dtype):
+def test_backprop_equals_autograd_and_torch(hidden, output, slope, dtype, recompute):
     """backprop (eqs. 2.9-2.12) = autograd through the Functions = autograd through torch.nn."""
-    net = _net(hidden, output, slope=slope, dtype=dtype)
+    net = _net(hidden, output, dims=(3, 5, 4, 6, 3, 2), slope=slope, dtype=dtype)
     seq = net.to_torch()
     x, y = _data(net)
+    x0, y0 = x.clone(), y.clone()
     autograd = _grads(net.cost(x, y), net.parameters())
     torch_j = _torch_cost(seq, x, y, net.is_classifier)
     torch_grads = _grads(torch_j, seq.parameters())
-    cost = net.backprop(x, y)
+    cost = net.backprop(x, y, recompute=recompute)
+    assert torch.equal(x, x0) and torch.equal(y, y0)  # the data are never written
     assert cost.shape == () and not cost.requires_grad
     torch.testing.assert_close(cost, torch_j.detach(), **TOL[dtype])
     explicit = [p.grad for p in net.parameters()]
@@ -96,6 +99,45 @@ def test_backprop_equals_autograd_in_low_precision(hidden, output, dtype, tol):
         assert p.grad.dtype == dtype
         err = (p.grad.double() - g.double()).abs().max() / (g.double().abs().max() + 1e-3)
         assert err < tol
+
+
+@pytest.mark.parametrize("recompute", [False, True], ids=["keep", "recompute"])
+@pytest.mark.parametrize("hidden, output, slope", CASES)
+def test_gd_step_equals_backprop_then_update_and_torch_sgd(hidden, output, slope, recompute):
+    """gd_step = backprop + (w := w - α dw) = torch.optim.SGD on the torch.nn twin, 3 steps."""
+    net = _net(hidden, output, dims=(3, 5, 4, 6, 2), slope=slope)
+    twin = _net(hidden, output, dims=(3, 5, 4, 6, 2), slope=slope)
+    seq = net.to_torch()
+    opt = torch.optim.SGD(seq.parameters(), lr=0.3)
+    x, y = _data(net)
+    x0 = x.clone()
+    for _ in range(3):
+        J = net.gd_step(x, y, lr=0.3, recompute=recompute)
+        twin.zero_grad()
+        J_twin = twin.backprop(x, y)
+        with torch.no_grad():
+            for p in twin.parameters():
+                p -= 0.3 * p.grad
+        opt.zero_grad()
+        J_torch = _torch_cost(seq, x, y, net.is_classifier)
+        J_torch.backward()
+        opt.step()
+        torch.testing.assert_close(J, J_twin, **TOL[torch.float64])
+        torch.testing.assert_close(J, J_torch.detach(), **TOL[torch.float64])
+    assert torch.equal(x, x0)
+    assert all(p.grad is None for p in net.parameters())  # gd_step never touches .grad
+    _close(list(net.parameters()), list(twin.parameters()))
+    _close(list(net.parameters()), [p.detach() for p in seq.parameters()])
+
+
+def test_backprop_on_column_major_input():
+    """x given as the seed's X (n_x, m) transposed: a non-contiguous (m, n_x) view."""
+    net = _net("tanh", "sigmoid")
+    x, y = _data(net)
+    xt = x.t().contiguous().t()
+    assert not xt.is_contiguous()
+    net.backprop(xt, y)
+    _close([p.grad for p in net.parameters()], _grads(net.cost(x, y), net.parameters()))
 
 
 @pytest.mark.parametrize("output", OUTPUT)
