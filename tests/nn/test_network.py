@@ -267,3 +267,17 @@ def test_logistic_regression_from_torch_round_trip():
     torch.testing.assert_close(lr.to_torch()(x), seq(x))
     with pytest.raises(ValueError, match="LogisticRegression.from_torch"):
         torchnn.LogisticRegression.from_torch(nn.Sequential(nn.Linear(3, 2), nn.Sigmoid()))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("hidden, output", [("tanh", "sigmoid"), ("relu", "identity")])
+def test_network_on_cuda_matches_cpu(hidden, output):
+    net = _net(hidden, output)
+    x, y = _data(net)
+    net.backprop(x, y)
+    gpu = _net(hidden, output).cuda()
+    torch.testing.assert_close(gpu(x.cuda()).cpu(), net(x), **TOL[torch.float64])
+    gpu.backprop(x.cuda(), y.cuda())
+    _close([p.grad.cpu() for p in gpu.parameters()], [p.grad for p in net.parameters()])
+    _close([g.cpu() for g in _grads(gpu.cost(x.cuda(), y.cuda()), gpu.parameters())],
+           [p.grad for p in net.parameters()])
