@@ -1,0 +1,59 @@
+"""The benchmark runs end to end on a tiny size and writes well-formed JSON and markdown."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from torchnn.bench import main
+from torchnn.bench.numpy_ref import logreg_loop_step, logreg_vectorised_step
+
+
+def test_bench_quick_smoke(tmp_path, capsys):
+    code = main(["--sizes", "tiny", "--activations", "tanh", "--quick", "--no-compile",
+                 "--repeats", "1", "--out", str(tmp_path)])
+    assert code == 0
+    report = json.loads((tmp_path / "bench.json").read_text())
+    assert set(report) >= {"meta", "results", "memory", "targets", "logreg"}
+    (cell,) = report["results"]
+    assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
+    assert set(cell["variants"]) == {"explicit", "backprop", "autograd", "torch.nn", "numpy",
+                                     "recompute"}
+    for v in cell["variants"].values():
+        assert v["median_s"] > 0 and len(v["times_s"]) == 1
+        assert v["speedup"] > 0 and v["ceiling_fraction"] > 0
+    assert cell["variants"]["torch.nn"]["speedup"] == 1.0
+    assert cell["variants"]["explicit"]["saved_ratio"] == pytest.approx(1.0)
+    assert [row["activation"] for row in report["memory"]] == [
+        "sigmoid", "tanh", "relu", "leaky_relu"]
+    assert report["logreg"]["same_result"] is True
+    md = (tmp_path / "bench.md").read_text()
+    assert "| size | g | torch.nn step |" in md and "| tiny [3-5-1] m=32 | tanh |" in md
+    assert md in capsys.readouterr().out
+
+
+def test_bench_cuda_skips_cleanly_without_gpu(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: the CUDA run is exercised by the cuda-marked test")
+    assert main(["--device", "cuda", "--sizes", "tiny", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "bench.json").exists()
+
+
+@pytest.mark.cuda
+def test_bench_cuda_quick(tmp_path):
+    main(["--device", "cuda", "--sizes", "tiny", "--activations", "relu", "--quick",
+          "--no-compile", "--repeats", "1", "--out", str(tmp_path)])
+    (cell,) = json.loads((tmp_path / "bench.json").read_text())["results"]
+    assert cell["variants"]["explicit"]["peak_cuda_bytes"] > 0
+    assert "explicit (CUDA graph)" in cell["variants"]
+
+
+def test_algorithm_1_2_equals_1_3():
+    rng = np.random.default_rng(1)
+    X, Y = rng.standard_normal((7, 15)), (rng.random(15) > 0.5).astype(float)
+    w, b = rng.standard_normal(7), 0.3
+    w1, b1, j1 = logreg_loop_step(w, b, X, Y, 0.1)
+    w2, b2, j2 = logreg_vectorised_step(w, b, X, Y, 0.1)
+    np.testing.assert_allclose(w1, w2, atol=1e-12)
+    assert b1 == pytest.approx(b2, abs=1e-12) and j1 == pytest.approx(j2, abs=1e-12)

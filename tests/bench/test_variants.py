@@ -1,0 +1,91 @@
+"""Every benchmarked variant does the same work: same parameters after a few steps."""
+
+import copy
+
+import pytest
+import torch
+
+from torchnn.bench.variants import Problem, build_variants, parse_size
+
+STEPS = 3
+
+
+def _run(p: Problem, names) -> dict:
+    variants = build_variants(p, names)
+    for v in variants.values():
+        for _ in range(STEPS):
+            v.step()
+    return {name: [t.detach().double().cpu() for t in v.params()] for name, v in variants.items()}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
+def test_variants_match_torch_nn(activation):
+    p = Problem("t", [5, 7, 6, 1], 24, activation, lr=0.5)
+    names = ("explicit", "recompute", "backprop", "autograd", "torch.nn", "numpy")
+    params = _run(p, names)
+    ref = params["torch.nn"]
+    for name in names:
+        # float32 variants agree to rounding; numpy runs the same steps in float64
+        tol = 1e-4 if name == "numpy" else 1e-5
+        for got, want in zip(params[name], ref):
+            assert got.shape == want.shape, name
+            torch.testing.assert_close(got, want, atol=tol, rtol=tol, msg=name)
+
+
+def test_variants_move_the_parameters():
+    """A step that did nothing would pass the comparison above: check the weights moved."""
+    p = Problem("t", [5, 7, 6, 1], 24, "tanh", lr=0.5)
+    before = [t.detach().clone() for t in p.network().parameters()]
+    after = _run(p, ("explicit",))["explicit"]
+    assert all(not torch.allclose(a.double(), b.double()) for a, b in zip(after, before))
+
+
+def test_compiled_variant_matches_torch_nn():
+    p = Problem("t", [4, 6, 1], 16, "tanh", lr=0.5)
+    params = _run(p, ("compiled", "torch.nn"))
+    for got, want in zip(params["compiled"], params["torch.nn"]):
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_gd_step_equals_backprop_then_update():
+    p = Problem("t", [6, 8, 5, 2], 20, "relu", lr=0.3, dtype=torch.float64)
+    a, b = p.network(), p.network()
+    for _ in range(2):
+        ja = a.gd_step(p.x, p.y, p.lr)
+        b.zero_grad()
+        jb = b.backprop(p.x, p.y)
+        with torch.no_grad():
+            for q in b.parameters():
+                q -= p.lr * q.grad
+        torch.testing.assert_close(ja, jb, atol=1e-12, rtol=0)
+    for qa, qb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(qa, qb, atol=1e-12, rtol=0)
+    assert all(q.grad is None for q in a.parameters())  # gd_step never touches .grad
+
+
+def test_gd_step_equals_torch_sgd_on_autograd():
+    p = Problem("t", [6, 8, 5, 1], 20, "tanh", lr=0.3, dtype=torch.float64)
+    a = p.network()
+    b = copy.deepcopy(a)
+    opt = torch.optim.SGD(b.parameters(), lr=p.lr)
+    for _ in range(3):
+        a.gd_step(p.x, p.y, p.lr)
+        opt.zero_grad()
+        b.cost(p.x, p.y).backward()
+        opt.step()
+    for qa, qb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(qa, qb, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("lr", [0, -1.0, float("nan"), "0.1", True])
+def test_gd_step_rejects_bad_learning_rates(lr):
+    p = Problem("t", [3, 4, 1], 8)
+    with pytest.raises(ValueError, match="lr must be a positive number, got"):
+        p.network().gd_step(p.x, p.y, lr)
+
+
+def test_parse_size():
+    assert parse_size("flower") == ("flower", [2, 4, 1], 400)
+    assert parse_size("3-5-1@32") == ("3-5-1@32", [3, 5, 1], 32)
+    with pytest.raises(ValueError, match="unknown size 'huge'"):
+        parse_size("huge")

@@ -1,0 +1,5 @@
+"""``python -m torchnn.bench``."""
+
+from torchnn.bench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Turning measurements into the targets table, the markdown report and its JSON twin."""
+
+from __future__ import annotations
+
+__all__ = ["check_targets", "markdown"]
+
+MEDIUM = ("mnist", "cat")
+
+
+def _cells(results: list[dict], size: str) -> list[dict]:
+    return [r for r in results if r["size"] == size]
+
+
+def _speed(cell: dict, variant: str) -> float | None:
+    v = cell["variants"].get(variant)
+    return None if v is None else v.get("speedup")
+
+
+def _target(name: str, measured: float | None, goal: str, ok: bool | None, note: str = "") -> dict:
+    return {"target": name, "measured": measured, "goal": goal,
+            "met": None if measured is None else ok, "note": note}
+
+
+def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[dict]:
+    """Each target of the performance brief with its measured value and whether it is met."""
+    out: list[dict] = []
+    for cell in _cells(results, "flower"):
+        act = cell["activation"]
+        s = _speed(cell, "explicit")
+        out.append(_target(f"flower {act}: explicit vs torch.nn", s, ">= 4x",
+                           s is not None and s >= 4))
+        e, n = cell["variants"].get("explicit"), cell["variants"].get("numpy")
+        if e and n:
+            r = n["median_s"] / e["median_s"]
+            out.append(_target(f"flower {act}: explicit vs numpy", r, ">= 1x", r >= 1))
+    if extra.get("flower_10k_s") is not None:
+        t = extra["flower_10k_s"]
+        out.append(_target("flower: 10,000 gd_step iterations (s)", t, "< 1 s", t < 1))
+    for size in MEDIUM:
+        for cell in _cells(results, size):
+            act = cell["activation"]
+            for variant, goal in (("explicit", 1.25), ("autograd", 1.0)):
+                s = _speed(cell, variant)
+                out.append(_target(f"{size} {act}: {variant} vs torch.nn", s, f">= {goal}x",
+                                   s is not None and s >= goal))
+    for cell in _cells(results, "large"):
+        act = cell["activation"]
+        for variant in ("explicit", "autograd"):
+            s = _speed(cell, variant)
+            out.append(_target(f"large {act}: {variant} vs torch.nn", s, ">= 0.97x",
+                               s is not None and s >= 0.97))
+            v = cell["variants"].get(variant, {})
+            c = v.get("ceiling_fraction")
+            out.append(_target(f"large {act}: {variant} share of GEMM ceiling", c, ">= 0.85",
+                               c is not None and c >= 0.85))
+        c = cell["variants"].get("explicit", {}).get("ceiling_fraction")
+        share = None if c is None else 1 - c
+        out.append(_target(f"large {act}: non-GEMM share of the explicit step", share, "<= 0.10",
+                           share is not None and share <= 0.10,
+                           "1 - ceiling/step: bias, activation, cost and Python overhead"))
+        r = cell["variants"].get("recompute")
+        e = cell["variants"].get("explicit")
+        if r and e:
+            t = r["median_s"] / e["median_s"]
+            out.append(_target(f"large {act}: recompute time vs explicit", t, "<= 1.20x",
+                               t <= 1.20))
+            out.append(_target(f"large {act}: recompute saved / activations",
+                               r.get("saved_ratio"), "<= 0.50",
+                               r.get("saved_ratio") is not None and r["saved_ratio"] <= 0.5005,
+                               "Z^[L] (m x 1) counts too, so half the hidden layers is 0.5001"))
+    for row in memory:
+        for variant in ("autograd", "explicit"):
+            r = row["ratios"].get(variant)
+            out.append(_target(f"saved bytes {row['activation']}: torchnn {variant}", r,
+                               "<= 1.0x activations", r is not None and r <= 1.0))
+    return out
+
+
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "–" if x is None else format(x, spec)
+
+
+def _time(s: float | None) -> str:
+    if s is None:
+        return "–"
+    return f"{s * 1e6:.0f} µs" if s < 1e-2 else f"{s * 1e3:.1f} ms"
+
+
+def markdown(report: dict) -> str:
+    """The report as markdown: speed table, memory table, targets, logistic regression."""
+    meta = report["meta"]
+    lines = [
+        f"torch {meta['torch']}, {meta['device']}, {meta['threads']} threads, "
+        f"{meta['repeats']} interleaved repeats (medians); load average "
+        f"{meta['load_before']} before, {meta['load_after']} after.",
+        "",
+        "Speed-up = torch.nn time / variant time (higher is faster); ceiling = time of the "
+        "step's matrix products alone with torch.mm / variant time.",
+        "",
+        "| size | g | torch.nn step | explicit | backprop | autograd | compiled | numpy f64 | "
+        "recompute | GEMM GFLOP/s | ceiling: explicit / autograd / torch.nn |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cell in report["results"]:
+        v = cell["variants"]
+        sp = [_fmt(_speed(cell, k), ".2f") + "×" if k in v else "–"
+              for k in ("explicit", "backprop", "autograd", "compiled", "numpy", "recompute")]
+        ceil = " / ".join(_fmt(v.get(k, {}).get("ceiling_fraction"), ".0%")
+                          for k in ("explicit", "autograd", "torch.nn"))
+        dims = "-".join(map(str, cell["dims"]))
+        lines.append(
+            f"| {cell['size']} [{dims}] m={cell['m']} | {cell['activation']} | "
+            f"{_time(v.get('torch.nn', {}).get('median_s'))} | {' | '.join(sp)} | "
+            f"{_fmt(cell.get('gemm_gflops'), '.0f')} | {ceil} |"
+        )
+    if report.get("memory"):
+        names = list(report["memory"][0]["ratios"])
+        lines += ["", f"Saved for backward / activations ({report['memory'][0]['size']}; "
+                  "unique storages, parameters and x, y excluded; activations = "
+                  "Σ_l m n[l] over l = 1..L):", "",
+                  "| g | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for row in report["memory"]:
+            lines.append(f"| {row['activation']} | "
+                         + " | ".join(_fmt(row["ratios"][k], ".3f") + "×" for k in names) + " |")
+    if report.get("targets"):
+        lines += ["", "| target | measured | goal | met |", "|---|---|---|---|"]
+        for t in report["targets"]:
+            met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
+            lines.append(f"| {t['target']} | {_fmt(t['measured'], '.3f')} | {t['goal']} | {met} |")
+    lr = report.get("logreg")
+    if lr:
+        lines += ["", f"Logistic regression, n_x = {lr['n_x']}, m = {lr['m']} (one iteration): "
+                  f"Algorithm 1.2 (loop over examples, numpy) {_time(lr['loop_s'])}, "
+                  f"Algorithm 1.3 (vectorised, numpy) {_time(lr['vectorised_s'])} "
+                  f"({lr['loop_s'] / lr['vectorised_s']:.0f}× faster), torchnn "
+                  f"LogisticRegression.gd_step {_time(lr['torchnn_s'])}; same w after 3 "
+                  f"iterations: {lr['same_result']}."]
+    for note in report.get("notes", []):
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
