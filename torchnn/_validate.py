@@ -16,6 +16,7 @@ both ``functional`` and ``nn`` can use it without an import cycle.
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 
 import torch
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 TASKS = ("binary", "regression")
+LARGE_FEATURE = 1e3  # max |x| above which validate_data warns: σ / tanh units saturate
 
 
 def check_tensor(value: object, name: str, where: str) -> None:
@@ -149,6 +151,7 @@ def validate_data(
         raise ValueError(f"{where}: x has shape {tuple(x.shape)}; expected 2-D (m, n_x)")
     check_nonempty(x, "x", where)
     check_finite(x, "x", where)
+    _warn_if_unscaled(x, where)
     if y is None:
         return
     check_tensor(y, "y", where)
@@ -160,6 +163,20 @@ def validate_data(
     check_finite(y, "y", where)
     if task == "binary":
         check_binary_labels(y, "y", where)
+
+
+def _warn_if_unscaled(x: Tensor, where: str) -> None:
+    """UserWarning for features far from order 1: the seed's small init (§2.4) assumes them."""
+    scale = x.detach().abs().max().item()
+    if scale > LARGE_FEATURE:
+        warnings.warn(
+            f"{where}: the features reach max |x| = {scale:.3g}; expected values of order 1 "
+            f"(at most {LARGE_FEATURE:g}). Sigmoid / tanh units will saturate (no learning) and "
+            "ReLU networks may overflow: standardise the data, (x - mean) / std, as the "
+            "torchnn.data modules do",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class SeenData:

@@ -1,6 +1,7 @@
 """One test per user error: the exception type, and a message naming what was got and expected."""
 
 import re
+import warnings
 
 import pytest
 import torch
@@ -221,6 +222,7 @@ def test_non_tensor_input():
         _net().backprop(torch.ones(1, 2), [1.0])
 
 
+@pytest.mark.filterwarnings("ignore:.*the features reach max:UserWarning")
 def test_non_finite_cost_is_a_floating_point_error_before_any_gradient():
     net = torchnn.DeepNetwork([2, 4, 1], "relu", init="he",
                               generator=torch.Generator().manual_seed(0))
@@ -236,3 +238,14 @@ def test_non_finite_cost_is_a_floating_point_error_before_any_gradient():
         assert re.search(r"the cost J is (nan|inf)", msg) and "expected a finite number" in msg
         assert re.search(r"max \|x\| = \d\.\d+e\+06", msg) and "Standardise" in msg
     assert all(p.grad is None for p in net.parameters())  # raised before writing gradients
+
+
+def test_unscaled_features_warn_once_per_data_set():
+    x, y = _data()
+    net = _net()
+    with pytest.warns(UserWarning, match=r"max \|x\| = 5e\+03.*expected values of order 1"):
+        x[0, 0] = 5e3
+        net.cost(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.cost(x, y)  # the same data: checked (and warned about) once
