@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# NOTE: one thread: tiny GEMMs spin-wait on 2 cores under load (0.2 ms -> 130 ms seen)
+torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):
