@@ -1,0 +1,115 @@
+"""The LightningModule: one model_step, both backward paths, metrics, checkpoints."""
+
+import pytest
+import torch
+
+from tests.training.helpers import flower_data, flower_module, quick_trainer
+from torchnn import DeepNetwork, LogisticRegression
+from torchnn.training import DeepNetworkModule
+
+
+def test_explicit_and_autograd_give_the_same_trajectory():
+    histories, weights = [], []
+    for backward in ("explicit", "autograd"):
+        module = flower_module(backward=backward, iterations_per_step=50)
+        quick_trainer(max_epochs=6, limit_val_batches=0).fit(module, flower_data())
+        histories.append(torch.tensor(module.cost_history))
+        weights.append(torch.cat([p.detach().reshape(-1) for p in module.parameters()]))
+    assert len(histories[0]) == 300
+    torch.testing.assert_close(histories[0], histories[1], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(weights[0], weights[1], rtol=1e-4, atol=1e-5)
+    assert histories[0][-1] < histories[0][0] - 0.05  # and it learned
+
+
+def test_one_step_is_the_seed_update_rule():
+    """After one iteration, w = w0 - α dw with dw from the network's own backprop."""
+    module = flower_module(iterations_per_step=1, lr=0.5)
+    x, y = flower_data().full_train_tensors()
+    reference = DeepNetwork([2, 4, 1], "tanh", "sigmoid")
+    reference.load_state_dict(module.net.state_dict())
+    reference.backprop(x, y)
+    expected = [p.detach() - 0.5 * p.grad for p in reference.parameters()]
+    quick_trainer(max_steps=1, limit_val_batches=0).fit(module, flower_data())
+    for got, want in zip(module.net.parameters(), expected):
+        torch.testing.assert_close(got.detach(), want)
+
+
+def test_same_seed_gives_bit_identical_cost_curves():
+    runs = []
+    for _ in range(2):
+        module = flower_module(iterations_per_step=100)
+        quick_trainer(max_epochs=3).fit(module, flower_data())
+        runs.append(module.cost_history)
+    assert len(runs[0]) == 300 and runs[0] == runs[1]
+
+
+def test_global_step_counts_iterations_and_metrics_are_logged():
+    module = flower_module(iterations_per_step=25)
+    trainer = quick_trainer(max_epochs=2)
+    trainer.fit(module, flower_data())
+    assert trainer.global_step == 50 and len(module.cost_history) == 50
+    for key in ("train/J", "train/acc", "train/f1", "train/auroc", "val/J", "val/acc"):
+        assert key in trainer.callback_metrics, key
+
+
+def test_regression_metrics_and_relu_output():
+    torch.manual_seed(0)
+    x = torch.randn(64, 3)
+    y = (x @ torch.tensor([[1.0], [-2.0], [0.5]])).relu()
+    module = DeepNetworkModule(n_x=3, hidden_units=[8], hidden_activation="relu",
+                               output_activation="relu", init="he", lr=0.05)
+    assert module.task == "regression"
+    cost, a, target = module.model_step((x, y))
+    assert a.shape == (64, 1) and (a >= 0).all()
+    torch.testing.assert_close(cost, ((a - target) ** 2).mean())
+    assert set(module.val_metrics.keys()) == {"val/mse", "val/mae", "val/r2"}
+
+
+def test_no_hidden_units_is_logistic_regression():
+    module = DeepNetworkModule(n_x=5, hidden_units=[])
+    assert isinstance(module.net, LogisticRegression) and module.net.layer_dims == [5, 1]
+
+
+def test_hyperparameters_are_primitive_and_checkpoint_loads_weights_only(tmp_path):
+    module = flower_module(iterations_per_step=10)
+    trainer = quick_trainer(max_epochs=1, enable_checkpointing=True, default_root_dir=tmp_path)
+    trainer.fit(module, flower_data())
+    path = tmp_path / "model.ckpt"
+    trainer.save_checkpoint(path)
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["hyper_parameters"]["lr"] == 1.2
+    assert len(ckpt["cost_history"]) == 10
+    restored = DeepNetworkModule.load_from_checkpoint(path, weights_only=True)
+    assert restored.cost_history == module.cost_history
+    for a, b in zip(restored.parameters(), module.parameters()):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"backward": "numeric"}, "unknown backward 'numeric'"),
+        ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+        ({"iterations_per_step": 0}, "iterations_per_step must be an int >= 1, got 0"),
+        ({"lr": -1.0}, "must be > 0, got -1.0"),
+    ],
+)
+def test_bad_arguments_name_the_value(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        DeepNetworkModule(n_x=2, **kwargs)
+
+
+def test_bf16_mixed_trains():
+    module = flower_module(backward="autograd", iterations_per_step=50)
+    quick_trainer(max_epochs=4, precision="bf16-mixed").fit(module, flower_data())
+    assert module.cost_history[-1] < module.cost_history[0] - 0.05
+    explicit = flower_module(backward="explicit", iterations_per_step=50)
+    quick_trainer(max_epochs=4, precision="bf16-mixed").fit(explicit, flower_data())
+    assert explicit.cost_history[-1] < explicit.cost_history[0] - 0.05
+
+
+def test_adam_and_momentum_optimisers_step():
+    for kwargs in ({"optimizer": "adam", "lr": 0.05}, {"momentum": 0.9, "lr": 0.1}):
+        module = flower_module(iterations_per_step=50, **kwargs)
+        quick_trainer(max_epochs=2, limit_val_batches=0).fit(module, flower_data())
+        assert module.cost_history[-1] < module.cost_history[0]

@@ -1,0 +1,48 @@
+"""torchnn.training: the LightningModule, the full-batch loop, plots, callbacks, run folders.
+
+Public API::
+
+    DeepNetworkModule     the LightningModule (explicit backprop or autograd, many iterations/step)
+    IterationProgressBar  one progress bar in gradient-descent iterations
+    RunArtifacts          cost.csv, cost.png, decision_boundary.png, summary.json at the end of fit
+    RunLogger             CSVLogger for runs/<name>/version_N that survives a resume
+    plot_cost, plot_decision_boundary, check_checkpoint, latest_run
+"""
+
+from torchnn.training.callbacks import RunArtifacts, final_metrics
+from torchnn.training.descent import (
+    all_reduce_gradients,
+    autograd_gradients,
+    explicit_gradients,
+)
+from torchnn.training.metrics import make_metrics
+from torchnn.training.module import DeepNetworkModule
+from torchnn.training.plots import plot_cost, plot_decision_boundary
+from torchnn.training.progress import IterationProgressBar
+from torchnn.training.runs import (
+    SUMMARY_FILE,
+    CheckpointError,
+    RunLogger,
+    check_checkpoint,
+    latest_run,
+    run_version_of,
+)
+
+__all__ = [
+    "SUMMARY_FILE",
+    "CheckpointError",
+    "DeepNetworkModule",
+    "IterationProgressBar",
+    "RunArtifacts",
+    "RunLogger",
+    "all_reduce_gradients",
+    "autograd_gradients",
+    "check_checkpoint",
+    "explicit_gradients",
+    "final_metrics",
+    "latest_run",
+    "make_metrics",
+    "plot_cost",
+    "plot_decision_boundary",
+    "run_version_of",
+]

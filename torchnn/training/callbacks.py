@@ -1,0 +1,144 @@
+"""What a run leaves in its folder: the cost curve, plots, and a summary written last."""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from torchnn.training.runs import SUMMARY_FILE, truncate_metrics, write_json_atomic
+
+__all__ = ["RunArtifacts", "final_metrics"]
+
+
+def final_metrics(trainer: Trainer) -> dict[str, float]:
+    """The last logged value of every metric, without Lightning's ``_step``/``_epoch`` twins."""
+    out: dict[str, float] = {}
+    for key, value in trainer.callback_metrics.items():
+        if key.endswith("_step"):
+            continue
+        out[key.removesuffix("_epoch")] = float(value)
+    return dict(sorted(out.items()))
+
+
+class RunArtifacts(Callback):
+    """At the end of ``fit``: ``cost.csv``, ``cost.png``, ``decision_boundary.png`` (2-D binary
+    data), then ``summary.json`` (the completion marker), and a printed summary.
+
+    On resume it clears the old ``summary.json`` (the run is incomplete until it ends again) and
+    drops the ``metrics.csv`` rows that a killed run logged after its last checkpoint. On an
+    exception it leaves ``error.txt``. Only global rank 0 writes; nothing is written under
+    ``fast_dev_run`` (Lightning's convention) or without a logger.
+
+    Args:
+        plots: write the PNG plots.
+        verbose: print the summary at the end of fit.
+    """
+
+    def __init__(self, plots: bool = True, verbose: bool = True) -> None:
+        self.plots = plots
+        self.verbose = verbose
+        self._start = time.perf_counter()
+        self._dir: Path | None = None
+
+    @staticmethod
+    def _log_dir(trainer: Trainer) -> Path | None:
+        if trainer.fast_dev_run or trainer.logger is None or trainer.log_dir is None:
+            return None
+        return Path(trainer.log_dir)
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        self._start = time.perf_counter()
+        # NOTE: trainer.log_dir broadcasts from rank 0: ask once here, on every rank, and keep it.
+        self._dir = log_dir = self._log_dir(trainer)
+        if stage == "fit" and trainer.is_global_zero and log_dir is not None:
+            (log_dir / SUMMARY_FILE).unlink(missing_ok=True)
+
+    def on_load_checkpoint(self, trainer: Trainer, pl_module: LightningModule,
+                           checkpoint: dict[str, Any]) -> None:
+        log_dir = self._dir
+        if trainer.is_global_zero and log_dir is not None and "epoch" in checkpoint:
+            truncate_metrics(log_dir, int(checkpoint["epoch"]))
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule,
+                     exception: BaseException) -> None:
+        log_dir = self._dir
+        if trainer.is_global_zero and log_dir is not None and log_dir.is_dir():
+            (log_dir / "error.txt").write_text(
+                f"{type(exception).__name__}: {exception}\n"
+                "This run did not finish; `--ckpt_path last` resumes it from its last checkpoint.\n"
+            )
+
+    def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        seconds = time.perf_counter() - self._start
+        costs = list(getattr(pl_module, "cost_history", []))
+        metrics = final_metrics(trainer)
+        log_dir = self._dir
+        files: list[str] = []
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            files = self._write_artifacts(trainer, pl_module, log_dir, costs)
+            ckpt = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+            write_json_atomic(log_dir / SUMMARY_FILE, {
+                "status": "complete",
+                "iterations": len(costs),
+                "epochs": trainer.current_epoch,
+                "global_step": trainer.global_step,
+                "final_cost": costs[-1] if costs else None,
+                "fit_seconds": round(seconds, 3),
+                "metrics": {k: v for k, v in metrics.items() if math.isfinite(v)},
+                "best_checkpoint": ckpt.best_model_path if ckpt else None,
+                "last_checkpoint": ckpt.last_model_path if ckpt else None,
+            })
+        if self.verbose:
+            self._print_summary(trainer, costs, metrics, seconds, log_dir, files)
+
+    def _write_artifacts(self, trainer: Trainer, pl_module: LightningModule, log_dir: Path,
+                         costs: list[float]) -> list[str]:
+        files = []
+        if costs:
+            with (log_dir / "cost.csv").open("w", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["iteration", "J"])
+                writer.writerows((i, repr(j)) for i, j in enumerate(costs))
+            files.append("cost.csv")
+        if not self.plots:
+            return files
+        from torchnn.training.plots import plot_cost, plot_decision_boundary
+
+        name = getattr(trainer.logger, "name", None) or "run"
+        if costs:
+            plot_cost(costs, log_dir / "cost.png", title=f"Cost J ({name})")
+            files.append("cost.png")
+        dm = trainer.datamodule
+        if (dm is not None and getattr(dm, "num_features", None) == 2
+                and getattr(pl_module, "task", None) == "binary"
+                and hasattr(dm, "full_train_tensors")):
+            x, y = dm.full_train_tensors()
+            device = pl_module.device
+            was_training = pl_module.training
+            pl_module.eval()
+            plot_decision_boundary(lambda g: pl_module(g.to(device)), x, y,
+                                   log_dir / "decision_boundary.png",
+                                   title=f"Decision boundary ({name})")
+            pl_module.train(was_training)
+            files.append("decision_boundary.png")
+        return files
+
+    @staticmethod
+    def _print_summary(trainer: Trainer, costs: list[float], metrics: dict[str, float],
+                       seconds: float, log_dir: Path | None, files: list[str]) -> None:
+        lines = [f"Trained {len(costs)} gradient-descent iterations "
+                 f"({trainer.current_epoch} epochs) in {seconds:.1f} s"]
+        width = max((len(k) for k in metrics), default=0)
+        lines += [f"  {k:<{width}}  {v:.4f}" for k, v in metrics.items()]
+        if log_dir is not None:
+            lines.append(f"Run folder: {log_dir}  ({', '.join(files + ['checkpoints/'])})")
+        print("\n".join(lines), flush=True)

@@ -1,0 +1,130 @@
+"""The LightningCLI behind the ``torchnn`` command (see :mod:`torchnn.cli`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
+
+from torchnn.data import TabularDataModule
+from torchnn.training.callbacks import RunArtifacts
+from torchnn.training.module import DeepNetworkModule
+from torchnn.training.progress import IterationProgressBar
+from torchnn.training.runs import check_checkpoint, latest_run, run_version_of
+
+__all__ = ["TorchnnCLI", "ConfigError"]
+
+# ckpt_path values that Lightning resolves itself
+_SPECIAL_CKPT = ("best", "hpc", "registry")
+
+
+class ConfigError(ValueError):
+    """A configuration whose parts do not fit together (e.g. a regression network on labels)."""
+
+
+class TorchnnCLI(LightningCLI):
+    """LightningCLI for :class:`DeepNetworkModule` and any :class:`TabularDataModule`.
+
+    Adds: ``data.num_features`` linked to ``model.n_x``; a ``checkpoint`` section (last and best
+    by ``val/J``); ``--num_threads``; the iteration progress bar and the run artifacts; and
+    ``--ckpt_path last`` that resumes the newest ``runs/<name>/version_N`` *in that folder*
+    (Lightning alone would look in a new, empty version folder).
+    """
+
+    def __init__(self, args: list[str] | None = None, run: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})  # resume rewrites it
+        kwargs.setdefault("seed_everything_default", 1)
+        kwargs.setdefault("trainer_defaults", {
+            "logger": {"class_path": "torchnn.training.RunLogger",
+                       "init_args": {"save_dir": "runs", "name": "default"}},
+            "log_every_n_steps": 1,
+        })
+        super().__init__(DeepNetworkModule, TabularDataModule, subclass_mode_data=True,
+                         auto_configure_optimizers=False, args=args, run=run, **kwargs)
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.num_features", "model.n_x", apply_on="instantiate")
+        parser.add_argument(
+            "--num_threads", type=int | None, default=1,
+            help="torch intra-op threads; 1 is fastest for these small networks (null: torch's "
+                 "default, one per core)")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({
+            "checkpoint.monitor": "val/J",  # the validation cost J
+            "checkpoint.mode": "min",
+            "checkpoint.filename": "best",  # checkpoints/best.ckpt
+            "checkpoint.save_last": True,  # checkpoints/last.ckpt, for --ckpt_path last
+            "checkpoint.save_top_k": 1,
+        })
+
+    # ------------------------------------------------------------------------------------------
+    # before anything is built: threads, and which run folder and checkpoint to use
+    # ------------------------------------------------------------------------------------------
+
+    def before_instantiate_classes(self) -> None:
+        cfg = self.config[self.subcommand] if self.subcommand else self.config
+        if cfg.get("num_threads"):
+            torch.set_num_threads(cfg.num_threads)
+        ckpt = cfg.get("ckpt_path")
+        if ckpt is None or ckpt in _SPECIAL_CKPT:
+            return
+        logger = cfg.trainer.get("logger")
+        init_args = getattr(logger, "init_args", None)
+        save_dir = getattr(init_args, "save_dir", None)
+        name = getattr(init_args, "name", None)
+        if ckpt == "last":
+            found = latest_run(save_dir, name) if save_dir and name else None
+            if found is None:
+                where = Path(save_dir or ".", name or "")
+                print(f"torchnn: no last checkpoint under {where}/version_*/checkpoints/; "
+                      "starting a new run", file=sys.stderr)
+                cfg.ckpt_path = None
+                return
+            version, path = found
+            cfg.ckpt_path = ckpt = str(path)
+        else:
+            version = run_version_of(ckpt, save_dir, name) if save_dir and name else None
+        check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
+        if self.subcommand == "fit" and version is not None:
+            init_args.version = version  # resume in the run's own folder
+
+    def instantiate_trainer(self, **kwargs: Any) -> Trainer:
+        config = self._get(self.config_init, "trainer", default={})
+        callbacks = config.get("callbacks") or []
+        callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
+        if not any(isinstance(c, RunArtifacts) for c in callbacks):
+            callbacks.append(RunArtifacts())
+        if config.get("enable_progress_bar", True) is not False and not any(
+            isinstance(c, ProgressBar) for c in callbacks
+        ):
+            callbacks.append(IterationProgressBar())
+        return super().instantiate_trainer(callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------------------------------------
+    # after: the parts must fit together
+    # ------------------------------------------------------------------------------------------
+
+    def _check_task(self) -> None:
+        model, data = self.model, self.datamodule
+        task = getattr(data, "task", model.task)
+        if task != model.task:
+            raise ConfigError(
+                f"data task is {task!r} ({type(data).__name__}) but the model is a {model.task} "
+                f"network (output_activation={model.hparams.output_activation!r}); expected "
+                "output_activation 'sigmoid' for binary data, 'identity' or 'relu' for regression"
+            )
+
+    def before_fit(self) -> None:
+        self._check_task()
+
+    def before_validate(self) -> None:
+        self._check_task()
+
+    def before_test(self) -> None:
+        self._check_task()
+

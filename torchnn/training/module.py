@@ -1,0 +1,196 @@
+"""The LightningModule: the seed's network trained by full-batch gradient descent.
+
+One Lightning ``training_step`` runs ``iterations_per_step`` gradient-descent iterations on its
+batch (Algorithm 1.1 with the gradients of eqs. 2.9-2.12), recording J of every iteration, so the
+seed's 10,000 full-batch iterations are 100 Lightning steps of 100 iterations: Lightning's
+per-step cost (logging, checkpointing, callbacks) is paid 100 times, not 10,000 times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import Tensor
+
+from torchnn import functional as F
+from torchnn.nn import DeepNetwork, LogisticRegression
+from torchnn.training.descent import (
+    BACKWARDS,
+    all_reduce_gradients,
+    autograd_gradients,
+    explicit_gradients,
+)
+from torchnn.training.metrics import make_metrics
+
+__all__ = ["DeepNetworkModule", "OPTIMIZERS"]
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+class DeepNetworkModule(LightningModule):
+    r"""A :class:`~torchnn.DeepNetwork` (or :class:`~torchnn.LogisticRegression`) trained by
+    gradient descent, :math:`w := w - \alpha\, dw` (Algorithm 1.1).
+
+    A sigmoid output makes a binary classifier with the cross-entropy cost (metrics: accuracy,
+    F1, AUROC); an identity or ReLU output makes a regressor with the squared-error cost
+    (metrics: MSE, MAE, R²). Every argument is a primitive, so LightningCLI builds the module from
+    YAML and checkpoints load with ``torch.load(weights_only=True)``.
+
+    Args:
+        n_x: input features n[0] (the command line links it to ``data.num_features``).
+        hidden_units: n[1], ..., n[L-1]; empty gives chapter 1's logistic regression.
+        n_y: output units n[L].
+        hidden_activation: g of the hidden layers (``relu``, ``leaky_relu``, ``tanh``, ...).
+        output_activation: ``sigmoid`` (binary), ``identity`` or ``relu`` (regression).
+        negative_slope: the leaky ReLU slope.
+        init: weight initialisation, ``small`` (N(0, 1) * ``init_scale``), ``he``, ``xavier``.
+        init_scale: the scale of ``small`` initialisation (the seed's 0.01).
+        optimizer: ``sgd`` (the seed's gradient descent; ``momentum`` 0 by default) or ``adam``.
+        lr: the learning rate α.
+        momentum: SGD momentum (0: plain gradient descent).
+        backward: ``explicit`` (``DeepNetwork.backprop``, the seed's equations with no autograd
+            graph) or ``autograd`` (autograd through the hand-written Functions); same gradients.
+        iterations_per_step: gradient-descent iterations per Lightning step (per batch).
+
+    Examples:
+        >>> module = DeepNetworkModule(n_x=2, hidden_units=[4], hidden_activation="tanh", lr=1.2)
+        >>> module.net.layer_dims
+        [2, 4, 1]
+    """
+
+    def __init__(
+        self,
+        n_x: int = 2,
+        hidden_units: Sequence[int] = (4,),
+        n_y: int = 1,
+        hidden_activation: str = "tanh",
+        output_activation: str = "sigmoid",
+        negative_slope: float = 0.01,
+        init: str = "small",
+        init_scale: float = 0.01,
+        optimizer: str = "sgd",
+        lr: float = 1.2,
+        momentum: float = 0.0,
+        backward: str = "explicit",
+        iterations_per_step: int = 100,
+    ) -> None:
+        super().__init__()
+        if backward not in BACKWARDS:
+            raise ValueError(f"unknown backward {backward!r}; expected one of {BACKWARDS}")
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
+        steps = iterations_per_step
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"iterations_per_step must be an int >= 1, got {steps!r}")
+        if not lr > 0:
+            raise ValueError(f"lr (the learning rate α) must be > 0, got {lr!r}")
+        self.save_hyperparameters()
+        hidden = list(hidden_units)
+        if not hidden and n_y == 1 and output_activation == "sigmoid":
+            self.net: DeepNetwork = LogisticRegression(n_x, init=init, init_scale=init_scale)
+        else:
+            self.net = DeepNetwork([n_x, *hidden, n_y], hidden_activation, output_activation,
+                                   negative_slope=negative_slope, init=init, init_scale=init_scale)
+        self.task = "binary" if self.net.is_classifier else "regression"
+        self.backward = backward
+        self.iterations_per_step = iterations_per_step
+        # NOTE: many iterations per step and a hand-written update: Lightning's automatic
+        # optimisation (one backward and one step per training_step) does not fit.
+        self.automatic_optimization = False
+        self.train_metrics = make_metrics(self.task, "train/")
+        self.val_metrics = make_metrics(self.task, "val/")
+        self.test_metrics = make_metrics(self.task, "test/")
+        self.cost_history: list[float] = []  # J before each iteration's update, all iterations
+
+    # ------------------------------------------------------------------------------------------
+    # one shared step: forward, cost
+    # ------------------------------------------------------------------------------------------
+
+    def forward(self, x: Tensor) -> Tensor:
+        """A^[L]: probabilities for a classifier, predicted values for a regressor."""
+        return self.net(x)
+
+    def model_step(self, batch: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """Forward one batch ``(x, y)``: return J, A^[L] and Y, shapes (), (m, n_y), (m, n_y)."""
+        x, y = batch[0], batch[1]
+        z = self.net.logits(x)  # Z^[L]  (m, n_y)
+        y = y.reshape(z.shape).to(z.dtype)
+        if self.task == "binary":
+            cost = F.binary_cross_entropy_with_logits(z, y)  # cross-entropy from Z^[L]  (§1.2)
+            return cost, F.sigmoid(z), y
+        a = self.net.output(z)
+        return F.mse_loss(a, y), a, y
+
+    # ------------------------------------------------------------------------------------------
+    # training: iterations_per_step gradient-descent iterations per batch
+    # ------------------------------------------------------------------------------------------
+
+    def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
+        x, y = batch[0], batch[1]
+        y = y.reshape(x.shape[0], -1)
+        gradients = explicit_gradients if self.backward == "explicit" else autograd_gradients
+        params = list(self.net.parameters())
+        world_size = self.trainer.world_size if self._trainer is not None else 1
+        opt = self.optimizers()
+        costs = torch.empty(self.iterations_per_step, dtype=torch.float64, device=x.device)
+        for i in range(self.iterations_per_step):
+            costs[i] = gradients(self.net, x, y)  # J; dJ/dθ into every .grad (eqs. 2.9-2.12)
+            if world_size > 1:
+                all_reduce_gradients(params, world_size)  # mean over the processes' slices
+            opt.step()  # w := w - α dw  (Algorithm 1.1); one optimiser step per iteration
+        if world_size > 1:
+            costs = self.trainer.strategy.reduce(costs, reduce_op="mean")
+        self.cost_history.extend(costs.tolist())
+        m = x.shape[0]
+        self.log("train/J", costs[-1].float(), on_step=True, on_epoch=True, prog_bar=True,
+                 batch_size=m, sync_dist=True)  # already the mean over processes
+        with torch.no_grad():
+            cost, a, y = self.model_step(batch)  # metrics of the updated weights
+        self.train_metrics.update(a, y)
+        self.log_dict(self.train_metrics, on_step=False, on_epoch=True, batch_size=m)
+        return cost
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        hp = self.hparams
+        if hp.optimizer == "adam":
+            return torch.optim.Adam(self.parameters(), lr=hp.lr)
+        return torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum)
+
+    # ------------------------------------------------------------------------------------------
+    # evaluation
+    # ------------------------------------------------------------------------------------------
+
+    def _evaluate(self, batch: Sequence[Tensor], stage: str) -> Tensor:
+        cost, a, y = self.model_step(batch)
+        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        metrics.update(a, y)
+        m = a.shape[0]
+        self.log(f"{stage}/J", cost, on_epoch=True, prog_bar=stage == "val", batch_size=m,
+                 sync_dist=True)
+        self.log_dict(metrics, on_epoch=True, batch_size=m)
+        return cost
+
+    def validation_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
+        return self._evaluate(batch, "val")
+
+    def test_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
+        return self._evaluate(batch, "test")
+
+    def predict_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
+        """A^[L] for each row of the batch (probabilities, or values for regression)."""
+        x = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return self(x)
+
+    # ------------------------------------------------------------------------------------------
+    # the cost curve travels in the checkpoint, so a resumed run plots every iteration
+    # ------------------------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["cost_history"] = torch.tensor(self.cost_history, dtype=torch.float64)
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        history = checkpoint.get("cost_history")
+        self.cost_history = [] if history is None else history.tolist()
