@@ -29,3 +29,9 @@ def test_markdown_table_lists_every_check_and_function(reports):
     assert len(lines) == 2 + len(CHECKS)
     assert all(f"`{n}`" in lines[0] for n in reports)
     assert "FAIL" not in table
+
+
+def test_readme_checker_table_is_current(reports):
+    from tests.transforms.test_readme_section import between
+
+    assert between("checker-table") == markdown_table(reports)

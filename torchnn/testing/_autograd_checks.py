@@ -81,8 +81,15 @@ def _gradcheck(s: Subject, name: str, ok_reason: str, **kw) -> CheckResult:
     try:
         torch.autograd.gradcheck(f, s.diff_args(args), raise_exception=True, **kw)
     except Exception as err:  # gradcheck raises GradcheckError or the Function's own error
-        return CheckResult(name, FAIL, first_line(err), str(err))
+        return CheckResult(name, FAIL, _gradcheck_reason(err), str(err))
     return CheckResult(name, PASS, ok_reason)
+
+
+def _gradcheck_reason(err: Exception) -> str:
+    reason = first_line(err)
+    if "Jacobian mismatch" in reason:
+        reason = reason.rstrip(",") + " (analytical != numerical)"
+    return reason
 
 
 def check_gradcheck(s: Subject) -> CheckResult:
@@ -119,7 +126,7 @@ def check_gradgradcheck(s: Subject, fwd_over_rev: bool) -> CheckResult:
         torch.autograd.gradgradcheck(f, s.diff_args(args), check_fwd_over_rev=fwd_over_rev,
                                      raise_exception=True)
     except Exception as err:
-        return CheckResult(name, FAIL, first_line(err), str(err))
+        return CheckResult(name, FAIL, _gradcheck_reason(err), str(err))
     extra = " and forward-over-reverse" if fwd_over_rev else ""
     return CheckResult(name, PASS, f"double backward{extra} = finite differences")
 

@@ -171,8 +171,9 @@ def _saved(call, args) -> tuple[list[tuple[Tensor, int]], tuple[Tensor, ...]]:
     return saved, outs
 
 
-def _nbytes(saved) -> int:
-    return sum(t.numel() * t.element_size() for t, _ in saved)
+def _describe(saved) -> str:
+    n, nbytes = len(saved), sum(t.numel() * t.element_size() for t, _ in saved)
+    return f"{n} tensor{'' if n == 1 else 's'}, {nbytes} B"
 
 
 def check_saved_tensors(s: Subject) -> CheckResult:
@@ -197,10 +198,10 @@ def check_saved_tensors(s: Subject) -> CheckResult:
            for a, b in zip(first, second)):
         return CheckResult(name, FAIL, "backward gave a different result the second time "
                                        "(does it modify a saved tensor in place?)")
-    reason = f"{len(saved)} tensors, {_nbytes(saved)} B (float32)"
+    reason = f"{_describe(saved)} (float32)"
     if s.reference is not None:
         ref, _ = _saved(s.reference, s.args(torch.float32))
-        reason += f"; reference {len(ref)} tensors, {_nbytes(ref)} B"
+        reason += f"; reference {_describe(ref)}"
     return CheckResult(name, PASS, reason)
 
 
