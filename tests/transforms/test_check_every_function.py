@@ -35,3 +35,43 @@ def test_readme_checker_table_is_current(reports):
     from tests.transforms.test_readme_section import between
 
     assert between("checker-table") == markdown_table(reports)
+
+
+def _with_reduction(ref):
+    return lambda input, target, reduction: ref(input, target, reduction=reduction)
+
+
+def _class_cases():
+    """The jvp-less Function classes themselves (what compiled code runs), and the functional
+    API's other arguments: a negative leaky slope (saves z, not a) and the other reductions."""
+    import torch
+    import torch.nn.functional as TF
+
+    from torchnn import functional as F
+
+    gen = torch.Generator().manual_seed(5)
+    z, y = torch.randn(3, 4, generator=gen), torch.rand(3, 4, generator=gen)
+    w, b = torch.randn(2, 4, generator=gen), torch.randn(2, generator=gen)
+    bce, mse = _with_reduction(TF.binary_cross_entropy_with_logits), _with_reduction(TF.mse_loss)
+    return [
+        ("SigmoidFunction", F.SigmoidFunction, (z,), torch.sigmoid),
+        ("TanhFunction", F.TanhFunction, (z,), torch.tanh),
+        ("ReLUFunction", F.ReLUFunction, (z,), torch.relu),
+        ("LeakyReLUFunction", F.LeakyReLUFunction, (z, 0.2), TF.leaky_relu),
+        ("DenseFunction", F.DenseFunction, (z, w, b), TF.linear),
+        ("SigmoidCrossEntropyFunction", F.SigmoidCrossEntropyFunction, (z, y, "sum"), bce),
+        ("SquaredErrorFunction", F.SquaredErrorFunction, (z, y, "none"), mse),
+        ("leaky_relu(slope=-0.5)", F.leaky_relu, (z, -0.5), TF.leaky_relu),
+        ("bce_with_logits(none)", F.binary_cross_entropy_with_logits, (z, y, "none"), bce),
+        ("dense(bias=None)", F.dense, (z, w, None), TF.linear),
+    ]
+
+
+@pytest.mark.parametrize("name,fn,inputs,reference", _class_cases(),
+                         ids=[c[0] for c in _class_cases()])
+def test_function_classes_and_arguments(name, fn, inputs, reference):
+    report = check_function(fn, *inputs, reference=reference, name=name)
+    assert report.passed, report
+    jvp_less = isinstance(fn, type)
+    assert report["forward AD (jvp)"].status == ("n/a" if jvp_less else PASS)
+    assert report["torch.compile fullgraph"].status == PASS
