@@ -131,3 +131,12 @@ def test_bad_arguments_name_what_they_got(x):
         check_function(torch.sigmoid, x, grad_inputs=(1,))
     with pytest.raises(TypeError, match="callable"):
         check_function(3, x)
+
+
+@pytest.mark.cuda
+def test_checker_on_cuda_inputs(x, wb):
+    from torchnn import functional as F
+
+    report = check_function(F.dense, x.cuda(), *(t.cuda() for t in wb), reference=TF.linear)
+    assert report.passed, report
+    assert report["autocast"].reason.startswith("cuda float16")

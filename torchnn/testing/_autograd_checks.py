@@ -146,7 +146,7 @@ def hvp_func(s: Subject, call, args) -> tuple[Tensor, ...]:
 
 def _directions(xs: tuple[Tensor, ...]) -> tuple[Tensor, ...]:
     gen = torch.Generator().manual_seed(1)
-    return tuple(torch.randn(x.shape, generator=gen, dtype=x.dtype) for x in xs)
+    return tuple(torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device) for x in xs)
 
 
 def check_second_order(s: Subject, eps: float = 1e-6) -> CheckResult:

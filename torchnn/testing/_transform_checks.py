@@ -28,12 +28,15 @@ _BATCH = 3  # examples in the vmap checks
 _fresh_ids = itertools.count()
 
 
+def _noise(x: Tensor, gen: torch.Generator) -> Tensor:
+    return torch.randn(x.shape, generator=gen, dtype=x.dtype).to(x.device)  # CPU generator
+
+
 def _batched(s: Subject, args: list) -> tuple[Tensor, ...]:
     """Each differentiable input, stacked _BATCH times with a different perturbation each."""
     gen = torch.Generator().manual_seed(2)
     return tuple(
-        torch.stack([x.detach() + 0.1 * k * torch.randn(x.shape, generator=gen, dtype=x.dtype)
-                     for k in range(_BATCH)])
+        torch.stack([x.detach() + 0.1 * k * _noise(x, gen) for k in range(_BATCH)])
         for x in s.diff_args(args)
     )
 
