@@ -70,13 +70,15 @@ def test_forward_ad_dual_tensors_equal_native(case):
     _close(results[0], results[1])
 
 
+@pytest.mark.parametrize("output", ["sigmoid", "identity"])
 @pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
-def test_per_sample_gradients_of_the_cost_equal_native(hidden):
+def test_per_sample_gradients_of_the_cost_equal_native(hidden, output):
     """vmap(grad(loss), in_dims=(None, 0, 0)): one gradient per example, as a loop of
-    torch.nn autograd on to_torch() gives."""
+    torch.nn autograd on to_torch() gives (cross-entropy and squared-error costs)."""
     gen = torch.Generator().manual_seed(0)
-    net = torchnn.DeepNetwork([3, 4, 1], hidden_activation=hidden, init="he", generator=gen,
-                              dtype=torch.float64)
+    net = torchnn.DeepNetwork([3, 4, 1], hidden_activation=hidden, output_activation=output,
+                              init="he", generator=gen, dtype=torch.float64)
+    native_cost = TF.binary_cross_entropy if output == "sigmoid" else TF.mse_loss
     wrapped = CostOf(net)
     params = {k: v.detach() for k, v in wrapped.named_parameters()}
     x = torch.randn(6, 3, generator=gen, dtype=torch.float64)
@@ -89,7 +91,7 @@ def test_per_sample_gradients_of_the_cost_equal_native(hidden):
     seq = net.to_torch()
     for i in range(x.shape[0]):
         seq.zero_grad()
-        TF.binary_cross_entropy(seq(x[i : i + 1]), y[i : i + 1]).backward()
+        native_cost(seq(x[i : i + 1]), y[i : i + 1]).backward()
         want = [p.grad for p in seq.parameters()]
         got = [per_sample[k][i] for k in params]
         _close(tuple(got), tuple(want))
