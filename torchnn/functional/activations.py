@@ -24,6 +24,9 @@ __all__ = [
     "sigmoid_backward",
     "tanh_backward",
     "relu_backward",
+    "sigmoid_derivative",
+    "tanh_derivative",
+    "relu_derivative",
     "leaky_relu_backward",
     "identity_backward",
 ]
@@ -34,30 +37,46 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-def sigmoid_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
-    """dz = da * a(1 - a), since σ'(z) = σ(z)(1 - σ(z)) (§2.3, Sigmoid).
+# NOTE: a 0-dim tensor acts as a scalar for every device and dtype (it never promotes), so one
+# constant serves float16 to float64, CPU and CUDA alike.
+_ONE = torch.ones(())
 
-    Computed as t - t a with t = da a (two kernels); ``out=grad_a`` writes dz over da (the
-    explicit backprop does; autograd Functions never modify their grad_output).
+
+def sigmoid_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
+    """σ'(z) = σ(z)(1 - σ(z)) = a - a·a from the output a = σ(z) (§2.3, Sigmoid).
+
+    ``out=a`` overwrites a with g'(z) in place (the explicit backprop, once a is spent).
     """
-    t = grad_a * a
-    return torch.addcmul(t, t, a, value=-1, out=out)
+    return torch.addcmul(a, a, a, value=-1, out=out)
+
+
+def sigmoid_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
+    """dz = da * a(1 - a) (§2.3, Sigmoid; eq. 2.8). ``out`` receives dz (e.g. ``out=grad_a``;
+    autograd Functions never pass it: they must not modify their grad_output)."""
+    return torch.mul(grad_a, sigmoid_derivative(a), out=out)
+
+
+def tanh_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
+    """tanh'(z) = 1 - tanh(z)² = 1 - a² from the output a (§2.3, Tanh); ``out=a`` in place."""
+    return torch.addcmul(_ONE, a, a, value=-1, out=out)
 
 
 def tanh_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
-    """dz = da * (1 - a²), since tanh'(z) = 1 - tanh(z)² (§2.3, Tanh).
-
-    Computed as da - (da a) a (two kernels); ``out=grad_a`` writes dz over da.
-    """
-    return torch.addcmul(grad_a, grad_a * a, a, value=-1, out=out)
+    """dz = da * (1 - a²) (§2.3, Tanh; eq. 2.8); ``out`` receives dz."""
+    return torch.mul(grad_a, tanh_derivative(a), out=out)
 
 
-def relu_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
-    """dz = da * 1[a > 0] (§2.3, ReLU); ``out=grad_a`` writes dz over da.
+def relu_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
+    """ReLU'(z) = 1[a > 0] (§2.3, ReLU): a boolean mask, or 0/1 in ``out``'s dtype (``out=a``).
 
     NOTE: the seed leaves g'(0) undefined; like PyTorch we use 0 at z = 0 (a = 0 there).
     """
-    return torch.mul(grad_a, a > 0, out=out)
+    return torch.gt(a, 0, out=out)
+
+
+def relu_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
+    """dz = da * 1[a > 0] (§2.3, ReLU; eq. 2.8); ``out`` receives dz."""
+    return torch.mul(grad_a, relu_derivative(a), out=out)
 
 
 def leaky_relu_backward(

@@ -22,6 +22,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "mse_loss",
     "cross_entropy_loss_from_logits",
+    "cross_entropy_cost",
     "cross_entropy_delta",
     "squared_error_delta",
 ]
@@ -37,6 +38,16 @@ _REDUCTIONS = ("mean", "sum", "none")
 def cross_entropy_loss_from_logits(z: Tensor, y: Tensor) -> Tensor:
     """L(σ(z), y) elementwise, as max(z, 0) - z y + log(1 + e^{-|z|}) (§1.2)."""
     return z.clamp_min(0) - z * y + torch.log1p(torch.exp(-z.abs()))
+
+
+def cross_entropy_cost(z: Tensor, y: Tensor) -> Tensor:
+    """J = (1/m) Σ L(σ(z), y) (§1.2) as a value, for the explicit backprop (no graph is built).
+
+    NOTE: the same number as ``cross_entropy_loss_from_logits(z, y).mean()`` (the stable form
+    (1 - y) z - log σ(z)), from PyTorch's fused kernel in one call instead of eight Python-level
+    ops. Only the value is used: the derivative stays ours, eq. 2.9 (``cross_entropy_delta``).
+    """
+    return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
 
 
 def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:

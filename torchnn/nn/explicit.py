@@ -11,24 +11,33 @@ the equations do not ask for:
 * the cost's 1/m (eqs. 2.10-2.11) is folded into the GEMM's ``alpha``, not a pass over dZ;
 * ``dW`` is never materialised by ``gd_step``: ``W.addmm_(dZᵀ, A_prev, alpha=-α/m)`` computes
   eq. 2.10 and the update in one GEMM (``backprop`` accumulates into ``W.grad`` the same way);
-* dZ^[l] = dA^[l] * g'(Z^[l]) (eq. 2.12) overwrites dA^[l] in place, and layer 1 computes no
-  dA^[0] (the input needs no gradient).
+* once dW^[l] has read A^[l-1], g'(Z^[l-1]) is written over A^[l-1] and multiplied by
+  dA^[l-1] = dZ^[l] W^[l] there (eq. 2.12), so dZ^[l-1] needs no buffer of its own; layer 1
+  computes no dA^[0] (the input needs no gradient);
+* the buffers (every A^[l] plus one dA scratch) are kept per network and reused by the next step
+  with the same batch shape: a fresh multi-megabyte tensor costs the CPU a page fault per 4 KiB
+  on first touch, more than the arithmetic of an elementwise pass. ``free_workspace(net)``
+  releases them; another batch shape replaces them.
 
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
-layer) just before eq. 2.12 needs it. It halves the activations kept for backward.
+layer) just before eq. 2.12 needs it. It halves the activations kept for backward, and it
+allocates per step (no persistent workspace: holding buffers would undo the saving).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from torchnn import functional as F
+from torchnn.functional.activations import relu_derivative, sigmoid_derivative, tanh_derivative
+from torchnn.functional.costs import cross_entropy_cost
 
-__all__ = ["explicit_step", "forward_tape", "recomputed_layers"]
+__all__ = ["explicit_step", "forward_tape", "recomputed_layers", "free_workspace"]
 
 
 def _leaky_(z: Tensor, slope: float) -> Tensor:
@@ -43,15 +52,19 @@ _FORWARD_INPLACE: dict[str, Callable[[Tensor, float], Tensor]] = {
     "leaky_relu": _leaky_,
     "identity": lambda z, s: z,
 }
-
-# dZ = dA * g'(Z) written over dA (eq. 2.12), with the shared rules' ``out=`` form
-_RULE_INPLACE: dict[str, Callable[[Tensor, Tensor, float], Tensor]] = {
-    "sigmoid": lambda g, a, s: F.sigmoid_backward(g, a, out=g),
-    "tanh": lambda g, a, s: F.tanh_backward(g, a, out=g),
-    "relu": lambda g, a, s: F.relu_backward(g, a, out=g),
-    "leaky_relu": lambda g, a, s: F.leaky_relu_backward(g, a, s, out=g),
-    "identity": lambda g, a, s: g,
+# g'(Z) from A, written over A (§2.3)
+_DERIVATIVE_INPLACE = {
+    "sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative,
 }
+
+
+def _dz_over_saved(name: str, da: Tensor, saved: Tensor, slope: float) -> Tensor:
+    """dZ = dA * g'(Z) (eq. 2.12), written over ``saved`` (A, or Z for a negative slope)."""
+    if name in _DERIVATIVE_INPLACE:
+        return _DERIVATIVE_INPLACE[name](saved, out=saved).mul_(da)
+    if name == "leaky_relu":
+        return F.leaky_relu_backward(da, saved, slope, out=saved)
+    return saved.copy_(F.identity_backward(da, saved))
 
 
 def recomputed_layers(num_layers: int, recompute: bool) -> frozenset[int]:
@@ -63,19 +76,61 @@ def recomputed_layers(num_layers: int, recompute: bool) -> frozenset[int]:
     return frozenset(range(1, num_layers, 2)) if recompute else frozenset()
 
 
+# ----------------------------------------------------------------------------------------------
+# the reused buffers
+# ----------------------------------------------------------------------------------------------
+
+_WORKSPACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def free_workspace(net) -> None:
+    """Release the buffers ``gd_step`` / ``backprop`` keep between calls for ``net``."""
+    _WORKSPACES.pop(net, None)
+
+
+def _workspace(net, x: Tensor) -> tuple[list[Tensor], Tensor | None]:
+    """(out[l] for Z^[l] / A^[l], l = 1..L, and a flat dA scratch) for this batch shape."""
+    m, dims = x.shape[0], net.layer_dims
+    key = (m, tuple(dims), x.dtype, x.device)
+    ws = _WORKSPACES.get(net)
+    if ws is None or ws[0] != key:
+        opts = {"dtype": x.dtype, "device": x.device}
+        outs = [torch.empty(m, n, **opts) for n in dims[1:]]
+        hidden = dims[1:-1]
+        scratch = torch.empty(m * max(hidden), **opts) if hidden else None
+        ws = (key, outs, scratch)
+        _WORKSPACES[net] = ws
+    return ws[1], ws[2]
+
+
+# ----------------------------------------------------------------------------------------------
+# forward and backward
+# ----------------------------------------------------------------------------------------------
+
+
 def _params(net) -> tuple[list[Tensor], list[Tensor | None]]:
     layers = list(net.layers)
     return [lay.weight for lay in layers], [lay.bias for lay in layers]
 
 
+def _dense(a: Tensor, w: Tensor, b: Tensor | None, out: Tensor | None) -> Tensor:
+    """Z = A W^T + b (eq. 2.3), into ``out`` when given."""
+    if out is None:
+        return F.dense_forward(a, w, b)
+    if b is None:
+        return torch.mm(a, w.t(), out=out)
+    return torch.addmm(b, a, w.t(), out=out)
+
+
 def forward_tape(
-    net, x: Tensor, recompute: bool = False
+    net, x: Tensor, recompute: bool = False, outs: list[Tensor] | None = None
 ) -> tuple[Tensor, list[Tensor | None], list[Tensor | None]]:
     """Eqs. 2.3-2.4 with no graph: return Z^[L] and what the backward needs.
 
     Returns ``(z_out, a_prev, saved)``: ``a_prev[l-1]`` is A^[l-1] for layer l's dW (eq. 2.10),
     ``saved[l]`` the tensor g'(Z^[l]) is read from (A^[l], or Z^[l] for a negative leaky slope),
-    ``None`` where ``recompute`` dropped it. ``a_prev[0]`` is the input itself.
+    ``None`` where ``recompute`` dropped it. ``a_prev[0]`` is the input itself. ``outs``: the
+    buffers Z^[l] is written into (the workspace; not with ``recompute`` or a negative slope).
     """
     weights, biases = _params(net)
     name, slope = net.hidden_activation, net.negative_slope
@@ -86,12 +141,12 @@ def forward_tape(
     saved: list[Tensor | None] = [None]
     a = x
     for l in range(1, len(weights)):
-        z = F.dense_forward(a, weights[l - 1], biases[l - 1])  # Z = A W^T + b  (2.3)
+        z = _dense(a, weights[l - 1], biases[l - 1], outs and outs[l - 1])  # Z = A W^T + b (2.3)
         a = act_(z.clone() if keep_z else z, slope)  # A = g(Z), over Z  (2.4)
         keep = l not in dropped
         a_prev.append(a if keep else None)
         saved.append((z if keep_z else a) if keep else None)
-    z_out = F.dense_forward(a, weights[-1], biases[-1])  # Z^[L]
+    z_out = _dense(a, weights[-1], biases[-1], outs and outs[-1])  # Z^[L]
     return z_out, a_prev, saved
 
 
@@ -103,6 +158,22 @@ def _recompute(net, l: int, a_prev: list, saved: list) -> None:
     z = F.dense_forward(a_prev[l - 1], lay.weight, lay.bias)
     a = _FORWARD_INPLACE[name](z.clone() if keep_z else z, slope)
     a_prev[l], saved[l] = a, (z if keep_z else a)
+
+
+def _output_delta(net, z_out: Tensor, y: Tensor, on_cost) -> tuple[Tensor, Tensor]:
+    """J and dZ^[L] before the 1/m: A - Y (eq. 2.9) for σ + cross-entropy, written over Z^[L]."""
+    if net.is_classifier:
+        cost = cross_entropy_cost(z_out, y)  # J (§1.2)
+        if on_cost is not None:
+            on_cost(cost)
+        return cost, F.cross_entropy_delta(torch.sigmoid_(z_out), y, out=z_out)
+    name, slope = net.output_activation, net.negative_slope
+    a_out = z_out if name == "identity" else _FORWARD_INPLACE[name](z_out.clone(), slope)
+    cost = (a_out - y).square().mean()
+    if on_cost is not None:
+        on_cost(cost)
+    grad = F.squared_error_delta(a_out, y)  # dA^[L] = 2 (A - Y)
+    return cost, grad if name == "identity" else _dz_over_saved(name, grad, a_out, slope)
 
 
 @torch.no_grad()
@@ -120,32 +191,23 @@ def explicit_step(
     ``W := W - lr dW``, ``b := b - lr db`` in place (``gd_step``) and leaves ``.grad`` alone.
     ``on_cost(J)`` runs before anything is written (a check may raise there).
     """
-    z_out, a_prev, saved = forward_tape(net, x, recompute)
-    y = net._check_target(z_out.shape, y)
-    scale = 1.0 / z_out.numel()  # the cost's 1/m (mean over all m n[L] entries)
-    if net.is_classifier:
-        cost = F.cross_entropy_loss_from_logits(z_out, y).mean()
-        if on_cost is not None:
-            on_cost(cost)
-        # dZ^[L] = A^[L] - Y (eq. 2.9), σ applied over Z^[L]; the 1/m waits for the GEMMs
-        dz = F.cross_entropy_delta(torch.sigmoid_(z_out), y, out=z_out)
-    else:
-        spec_name, slope = net.output_activation, net.negative_slope
-        a_out = _FORWARD_INPLACE[spec_name](z_out.clone(), slope) if spec_name != "identity" \
-            else z_out
-        cost = (a_out - y).square().mean()
-        if on_cost is not None:
-            on_cost(cost)
-        dz = _RULE_INPLACE[spec_name](F.squared_error_delta(a_out, y), a_out, slope)
+    name, slope = net.hidden_activation, net.negative_slope
     weights, biases = _params(net)
-    rule_ = _RULE_INPLACE[net.hidden_activation]
-    slope = net.negative_slope
-    alpha = scale if lr is None else -lr * scale
+    per_step = (name == "leaky_relu" and slope < 0) or recomputed_layers(len(weights), recompute)
+    outs, scratch = (None, None) if per_step else _workspace(net, x)
+    z_out, a_prev, saved = forward_tape(net, x, recompute, outs)
+    y = net._check_target(z_out.shape, y)
+    cost, dz = _output_delta(net, z_out, y, on_cost)
+    alpha = 1.0 / z_out.numel() if lr is None else -lr / z_out.numel()  # the cost's 1/m
     for l in range(len(weights), 0, -1):
         w, b = weights[l - 1], biases[l - 1]
         if a_prev[l - 1] is None:
             _recompute(net, l - 1, a_prev, saved)
-        da = F.dense_grad_input(dz, w) if l > 1 else None  # W^T dZ, before W moves  (2.12)
+        da = None
+        if l > 1:  # dA^[l-1] = dZ^[l] W^[l]  (2.12), before W^[l] moves
+            out = None if scratch is None else scratch[: dz.shape[0] * w.shape[1]].view(
+                dz.shape[0], w.shape[1])
+            da = torch.mm(dz, w, out=out) if out is not None else F.dense_grad_input(dz, w)
         if lr is None:
             _accumulate_grad(w, F.dense_grad_weight, dz, a_prev[l - 1], alpha)  # dW  (2.10)
             if b is not None:
@@ -154,9 +216,9 @@ def explicit_step(
             F.dense_grad_weight(dz, a_prev[l - 1], alpha=alpha, add_to=w)  # W -= lr dW
             if b is not None:
                 F.dense_grad_bias(dz, alpha=alpha, add_to=b)  # b -= lr db
-        a_prev[l - 1] = None  # A^[l-1] is no longer needed once dW^[l] is done
+        a_prev[l - 1] = None  # A^[l-1] is spent once dW^[l] has read it
         if da is not None:
-            dz = rule_(da, saved[l - 1], slope)  # dZ = dA * g'(Z), over dA  (2.12)
+            dz = _dz_over_saved(name, da, saved[l - 1], slope)  # dZ = dA * g'(Z)  (2.12)
             saved[l - 1] = None
     return cost
 
