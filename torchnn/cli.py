@@ -16,6 +16,7 @@ Examples::
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ _QUIET_WARNINGS = (
 
 
 def _quiet_warnings() -> None:
+    # Lightning 2.6 still calls jsonargparse APIs that jsonargparse 4.49+ deprecates
+    os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
     for message in _QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
 

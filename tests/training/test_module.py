@@ -8,17 +8,30 @@ from torchnn import DeepNetwork, LogisticRegression
 from torchnn.training import DeepNetworkModule
 
 
-def test_explicit_and_autograd_give_the_same_trajectory():
+@pytest.mark.parametrize("momentum", [0.0, 0.5])  # 0: the fused gd_step path; 0.5: optimizer
+def test_explicit_and_autograd_give_the_same_trajectory(momentum):
+    """float64 (precision 64-true), so that rounding cannot grow into a visible difference."""
     histories, weights = [], []
     for backward in ("explicit", "autograd"):
-        module = flower_module(backward=backward, iterations_per_step=50)
-        quick_trainer(max_epochs=6, limit_val_batches=0).fit(module, flower_data())
+        module = flower_module(backward=backward, iterations_per_step=50, momentum=momentum)
+        trainer = quick_trainer(max_epochs=6, limit_val_batches=0, precision="64-true")
+        trainer.fit(module, flower_data())
+        assert trainer.global_step == 300
         histories.append(torch.tensor(module.cost_history))
         weights.append(torch.cat([p.detach().reshape(-1) for p in module.parameters()]))
-    assert len(histories[0]) == 300
-    torch.testing.assert_close(histories[0], histories[1], rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(weights[0], weights[1], rtol=1e-4, atol=1e-5)
+    assert len(histories[0]) == 300 and weights[0].dtype == torch.float64
+    torch.testing.assert_close(histories[0], histories[1], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(weights[0], weights[1], rtol=1e-9, atol=1e-11)
     assert histories[0][-1] < histories[0][0] - 0.05  # and it learned
+
+
+def test_float32_explicit_and_autograd_stay_close():
+    ends = []
+    for backward in ("explicit", "autograd"):
+        module = flower_module(backward=backward, iterations_per_step=100)
+        quick_trainer(max_epochs=3, limit_val_batches=0).fit(module, flower_data())
+        ends.append(module.cost_history[-1])
+    assert abs(ends[0] - ends[1]) < 1e-4
 
 
 def test_one_step_is_the_seed_update_rule():

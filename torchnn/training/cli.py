@@ -27,6 +27,20 @@ class ConfigError(ValueError):
     """A configuration whose parts do not fit together (e.g. a regression network on labels)."""
 
 
+class TorchnnArgumentParser(LightningArgumentParser):
+    """Errors print one usage line, not the hundreds of options (``--help`` still lists them)."""
+
+    def print_usage(self, file: Any = None) -> None:
+        print(f"usage: {self.prog} [--config FILE] [--KEY VALUE ...]", file=file or sys.stdout)
+
+
+def _root_cause(err: BaseException) -> BaseException:
+    """The first exception of a ``raise ... from`` chain (jsonargparse wraps constructor errors)."""
+    while err.__cause__ is not None:
+        err = err.__cause__
+    return err
+
+
 class TorchnnCLI(LightningCLI):
     """LightningCLI for :class:`DeepNetworkModule` and any :class:`TabularDataModule`.
 
@@ -44,6 +58,7 @@ class TorchnnCLI(LightningCLI):
                        "init_args": {"save_dir": "runs", "name": "default"}},
             "log_every_n_steps": 1,
         })
+        kwargs.setdefault("parser_class", TorchnnArgumentParser)
         super().__init__(DeepNetworkModule, TabularDataModule, subclass_mode_data=True,
                          auto_configure_optimizers=False, args=args, run=run, **kwargs)
 
@@ -93,8 +108,19 @@ class TorchnnCLI(LightningCLI):
         if self.subcommand == "fit" and version is not None:
             init_args.version = version  # resume in the run's own folder
 
+    def instantiate_classes(self) -> None:
+        try:
+            super().instantiate_classes()
+        except (ValueError, TypeError, OSError) as err:
+            # a constructor's own message (the model's or the data's), not jsonargparse's wrapper
+            raise ConfigError(f"the config could not be built: {_root_cause(err)}") from err
+
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
-        config = self._get(self.config_init, "trainer", default={})
+        config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        keys = self._parser(self.subcommand).callback_keys
+        extra = [self._get(self.config_init, key) for key in keys]
+        if config.get("fast_dev_run"):  # writes nothing: not even an empty checkpoints/ folder
+            extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
         callbacks = config.get("callbacks") or []
         callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
         if not any(isinstance(c, RunArtifacts) for c in callbacks):
@@ -103,7 +129,8 @@ class TorchnnCLI(LightningCLI):
             isinstance(c, ProgressBar) for c in callbacks
         ):
             callbacks.append(IterationProgressBar())
-        return super().instantiate_trainer(callbacks=callbacks, **kwargs)
+        config["callbacks"] = callbacks
+        return self._instantiate_trainer(config, extra)
 
     # ------------------------------------------------------------------------------------------
     # after: the parts must fit together

@@ -1,0 +1,18 @@
+"""Warnings from Lightning's and jsonargparse's own internals are not this package's to fix."""
+
+import pytest
+
+_INTERNAL = (
+    "ignore:.*isinstance\\(treespec, LeafSpec\\)` is deprecated.*",
+    "ignore:(?s).*instantiate_classes`` was deprecated.*",
+    "ignore:(?s).*skip_none parameter was deprecated.*",
+    "ignore:(?s).*add_instantiator`` was deprecated.*",
+    "ignore:.*LightningCLI's args parameter is intended.*",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/training/" in str(item.fspath).replace("\\", "/"):
+            for spec in _INTERNAL:
+                item.add_marker(pytest.mark.filterwarnings(spec))
