@@ -227,7 +227,6 @@ class DeepNetwork(nn.Module):
     # explicit backprop: eqs. 2.3-2.4 forward, 2.9-2.12 backward, no autograd graph
     # ------------------------------------------------------------------------------------------
 
-    @torch.no_grad()
     def backprop(
         self, x: Tensor, y: Tensor, check_values: bool = True, recompute: bool | None = None
     ) -> Tensor:
@@ -245,7 +244,6 @@ class DeepNetwork(nn.Module):
         recompute = self.recompute if recompute is None else recompute
         return explicit_step(self, x, y, None, recompute, on_cost)
 
-    @torch.no_grad()
     def gd_step(
         self,
         x: Tensor,
