@@ -84,6 +84,16 @@ class BackwardMutatesSigmoid(GoodSigmoidNoJvp):
         return grad_a * a.mul_(1 - a)  # a <- a(1 - a): the saved tensor itself is overwritten
 
 
+class GradOutputMutatesSigmoid(GoodSigmoidNoJvp):
+    """Backward writes dz over its grad_output (da *= a(1 - a)) -> the caller's tensor changes;
+    the values are right, so gradcheck passes."""
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        (a,) = ctx.saved_tensors
+        return grad_a.mul_(a * (1 - a))
+
+
 class ForwardMutatesSigmoid(Function):
     """tanh(z / 2) = 2σ(z) - 1, computed by overwriting the saved σ(z) in place (old ctx
     style): backward then reads 2σ - 1 instead of σ -> the gradient is wrong."""

@@ -17,7 +17,7 @@ import pytest
 _ROWS = [
     "torch.func.vmap", "torch.func.grad", "torch.func.jacrev", "torch.func.jacfwd",
     "torch.func.hessian", "torch.func.jvp", "forward_ad dual tensors", "grad(grad) (2nd order)",
-    "per-sample grads vmap(grad, in_dims=(None, 0, 0))", "check_function: all 13 checks",
+    "per-sample grads vmap(grad, in_dims=(None, 0, 0))", "check_function: all 14 checks",
     "torch.compile fullgraph (jvp-less class picked)", "compiled training step: 1 graph",
     "compiled step: ≤ 2 compiles over batch sizes", "compiled cost, backward outside (AOT)",
     "autocast cpu bf16", "autocast cuda fp16 / bf16", "Lightning precision=bf16-mixed",
@@ -71,7 +71,7 @@ def _cell(item) -> tuple[str, str] | None:
     if name == "test_forward_ad_dual_tensors_equal_native":
         return "forward_ad dual tensors", column
     if name == "test_function_passes_every_check":
-        return "check_function: all 13 checks", column
+        return "check_function: all 14 checks", column
     if name == "test_eager_class_has_jvp_and_compiled_call_avoids_it":
         return _ROWS[10], column
     if name == "test_output_dtype_as_native_and_grads_in_input_dtype":

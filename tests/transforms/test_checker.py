@@ -84,6 +84,13 @@ def test_backward_overwriting_a_saved_tensor_is_caught(x):
     assert "modified by an inplace operation" in report["gradcheck (backward)"].reason
 
 
+def test_backward_overwriting_grad_output_is_caught(x):
+    report = check_function(broken.GradOutputMutatesSigmoid, x, reference=torch.sigmoid,
+                            skip=NO_COMPILE)
+    assert "grad_output untouched" in failed(report), report
+    assert report["gradcheck (backward)"].status == PASS  # the values are right
+
+
 def test_missing_vmap_support_is_caught(x):
     report = check_function(broken.NoVmapSigmoid, x, reference=torch.sigmoid, skip=NO_COMPILE)
     assert failed(report) == {"vmap vs loop", "vmap(grad) per-sample"}, report

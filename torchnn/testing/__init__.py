@@ -10,6 +10,7 @@ check                       what it does
 values vs reference         forward values against ``reference`` (float64)
 backward: raw grad shapes   calls each Function's ``backward`` itself and compares shapes
                             (the engine silently sums a (1, n) bias gradient into (n,))
+grad_output untouched       backward leaves the caller's gradient tensor unchanged
 gradcheck (backward)        ``torch.autograd.gradcheck`` in float64
 forward AD (jvp)            gradcheck ``check_forward_ad`` (n/a for a class without ``jvp``)
 batched grad                gradcheck ``check_batched_grad`` (vmap over the backward)
@@ -39,6 +40,7 @@ import torch
 from torchnn.testing._autograd_checks import (
     check_batched_grad,
     check_forward_ad,
+    check_grad_output_untouched,
     check_gradcheck,
     check_gradgradcheck,
     check_raw_shapes,
@@ -63,6 +65,7 @@ __all__ = ["check_function", "CheckReport", "CheckResult", "CheckFailed", "CHECK
 CHECKS = (
     "values vs reference",
     "backward: raw grad shapes",
+    "grad_output untouched",
     "gradcheck (backward)",
     "forward AD (jvp)",
     "batched grad",
@@ -125,6 +128,7 @@ def check_function(
     runners: dict[str, Callable[[], CheckResult]] = {
         "values vs reference": lambda: check_reference_values(s),
         "backward: raw grad shapes": lambda: check_raw_shapes(s),
+        "grad_output untouched": lambda: check_grad_output_untouched(s),
         "gradcheck (backward)": lambda: check_gradcheck(s),
         "forward AD (jvp)": lambda: check_forward_ad(s),
         "batched grad": lambda: check_batched_grad(s),

@@ -15,6 +15,7 @@ from torchnn.testing._subject import Subject, as_tuple, defines_jvp, first_line
 
 __all__ = [
     "check_raw_shapes",
+    "check_grad_output_untouched",
     "check_gradcheck",
     "check_forward_ad",
     "check_batched_grad",
@@ -73,6 +74,24 @@ def check_raw_shapes(s: Subject) -> CheckResult:
                     f"expected {want} (the engine would silently reduce or reject it)",
                 )
     return CheckResult(name, PASS, f"{len(nodes)} Function node(s), every gradient shape exact")
+
+
+def check_grad_output_untouched(s: Subject) -> CheckResult:
+    """backward must not modify its grad_output in place: the tensor belongs to the caller
+    (another branch of the graph, a hook, a DDP bucket). gradcheck cannot see this."""
+    name = "grad_output untouched"
+    args = s.args()
+    outs = as_tuple(s.call(*args))
+    cots = s.cotangents(outs)
+    kept = [c.clone() for c in cots]
+    try:
+        torch.autograd.grad(outs, s.diff_args(args), grad_outputs=cots, allow_unused=True)
+    except Exception as err:
+        return CheckResult(name, FAIL, first_line(err), str(err))
+    changed = [i for i, (c, k) in enumerate(zip(cots, kept)) if not torch.equal(c, k)]
+    if changed:
+        return CheckResult(name, FAIL, f"backward modified grad_output {changed} in place")
+    return CheckResult(name, PASS, "the caller's gradient tensors are unchanged")
 
 
 def _gradcheck(s: Subject, name: str, ok_reason: str, **kw) -> CheckResult:
