@@ -81,10 +81,17 @@ class TorchnnCLI(LightningCLI):
     # before anything is built: threads, and which run folder and checkpoint to use
     # ------------------------------------------------------------------------------------------
 
-    def before_instantiate_classes(self) -> None:
-        cfg = self.config[self.subcommand] if self.subcommand else self.config
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        cfg = self.config[subcommand] if subcommand else self.config
         if cfg.get("num_threads"):
             torch.set_num_threads(cfg.num_threads)
+        # NOTE: before Lightning reads the checkpoint's hyperparameters (it loads the file right
+        # after parsing), so a bad file gets our clear error and "last" is a real path by then.
+        self._resolve_checkpoint(cfg, subcommand)
+
+    def _resolve_checkpoint(self, cfg: Any, subcommand: str | None) -> None:
         ckpt = cfg.get("ckpt_path")
         if ckpt is None or ckpt in _SPECIAL_CKPT:
             return
@@ -105,7 +112,7 @@ class TorchnnCLI(LightningCLI):
         else:
             version = run_version_of(ckpt, save_dir, name) if save_dir and name else None
         check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
-        if self.subcommand == "fit" and version is not None:
+        if subcommand == "fit" and version is not None:
             init_args.version = version  # resume in the run's own folder
 
     def instantiate_classes(self) -> None:

@@ -1,0 +1,57 @@
+"""Data parallelism on CPU: 2 processes on half the batch each = one process on the full batch."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning.pytorch as L
+import pytest
+import torch
+
+from tests.training.helpers import ROOT, flower_data, flower_module, quick_trainer
+
+
+class SaveGradients(L.Callback):
+    """Each rank saves its (all-reduced) gradients after the first step into ``folder``."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def on_train_batch_end(self, trainer, pl_module, *args) -> None:
+        grads = [p.grad.detach().clone() for p in pl_module.parameters()]
+        torch.save(grads, Path(self.folder) / f"grads_rank{trainer.global_rank}.pt")
+
+
+@pytest.mark.slow
+def test_ddp_spawn_gradients_equal_the_full_batch_gradients(tmp_path):
+    """The explicit path, whose gradients the module all-reduces itself (the script checks
+    autograd too)."""
+    backward = "explicit"
+    module = flower_module(backward=backward, iterations_per_step=1)
+    reference = flower_module(backward=backward, iterations_per_step=1)
+    x, y = flower_data().full_train_tensors()
+    reference.net.zero_grad()
+    reference.net.cost(x, y).backward()  # full batch, one process
+    expected = [p.grad for p in reference.parameters()]
+
+    trainer = quick_trainer(max_steps=1, devices=2, strategy="ddp_spawn", limit_val_batches=0,
+                            callbacks=[SaveGradients(str(tmp_path))])
+    trainer.fit(module, flower_data())
+    for rank in (0, 1):
+        grads = torch.load(tmp_path / f"grads_rank{rank}.pt", weights_only=True)
+        assert len(grads) == len(expected) == 4  # every parameter got a gradient
+        for got, want in zip(grads, expected):
+            assert got.abs().sum() > 0
+            torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)
+    # ddp_spawn copies rank 0's weights back: the first step equals the full-batch step
+    for p, g, q in zip(reference.parameters(), expected, module.parameters()):
+        torch.testing.assert_close(q.detach(), (p - 1.2 * g).detach(), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_ddp_script_follows_the_single_process_trajectory():
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "ddp_check.py"),
+                           "--epochs", "2", "--iterations", "10"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert done.stdout.count("OK") == 2, done.stdout
