@@ -119,6 +119,7 @@ def check_function(
         >>> print(report)          # a table: check, status, reason
         >>> assert report.passed, report
     """
+    skip = (skip,) if isinstance(skip, str) else tuple(skip)
     unknown = sorted(set(skip) - set(CHECKS))
     if unknown:
         raise ValueError(f"check_function: unknown checks in skip: {unknown}; known: {CHECKS}")
