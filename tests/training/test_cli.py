@@ -104,3 +104,24 @@ def test_flower_main_job_end_to_end(tmp_path):
     assert "warn" not in done.stderr.lower(), done.stderr
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert ckpt["global_step"] == 10_000
+
+
+def test_validate_test_predict_use_the_checkpoints_run_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    base = ["--config", str(CONFIGS / "breast_cancer.yaml"), "--trainer.max_epochs", "2",
+            "--model.iterations_per_step", "10", "--trainer.enable_progress_bar", "false"]
+    main(["fit", *base])
+    run = tmp_path / "runs" / "breast_cancer" / "version_0"
+    config = (run / "config.yaml").read_text()
+    for subcommand in ("validate", "test", "predict"):
+        main([subcommand, *base, "--ckpt_path", "last"])
+    assert sorted(p.name for p in run.parent.iterdir()) == ["version_0"]
+    assert (run / "config.yaml").read_text() == config  # the training config is kept
+    header = (run / "metrics.csv").read_text().splitlines()[0]
+    assert "test/acc" in header and "val/auroc" in header
+    rows = (run / "predictions.csv").read_text().splitlines()
+    assert rows[0] == "row,a0" and len(rows) == 1 + 114  # the test split
+    assert all(0.0 <= float(r.split(",")[1]) <= 1.0 for r in rows[1:])
+    with pytest.raises(SystemExit):
+        main(["test", "--config", str(CONFIGS / "flower.yaml"), "--ckpt_path", "last"])
+    assert "has no test split" in capsys.readouterr().err

@@ -92,6 +92,7 @@ class TorchnnCLI(LightningCLI):
         self._resolve_checkpoint(cfg, subcommand)
 
     def _resolve_checkpoint(self, cfg: Any, subcommand: str | None) -> None:
+        self._run_version: int | None = None
         ckpt = cfg.get("ckpt_path")
         if ckpt is None or ckpt in _SPECIAL_CKPT:
             return
@@ -112,8 +113,10 @@ class TorchnnCLI(LightningCLI):
         else:
             version = run_version_of(ckpt, save_dir, name) if save_dir and name else None
         check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
-        if subcommand == "fit" and version is not None:
-            init_args.version = version  # resume in the run's own folder
+        if version is not None:
+            # fit resumes in the run's own folder; validate/test/predict add their metrics and
+            # predictions to the run that made the checkpoint
+            init_args.version = self._run_version = version
 
     def instantiate_classes(self) -> None:
         try:
@@ -128,6 +131,10 @@ class TorchnnCLI(LightningCLI):
         extra = [self._get(self.config_init, key) for key in keys]
         if config.get("fast_dev_run"):  # writes nothing: not even an empty checkpoints/ folder
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
+        if self.subcommand != "fit":
+            self.save_config_callback = None  # keep the training run's config.yaml
+            if getattr(self, "_run_version", None) is None:
+                config["logger"] = False  # no run folder to add to: print, write nothing
         callbacks = config.get("callbacks") or []
         callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
         if not any(isinstance(c, RunArtifacts) for c in callbacks):
@@ -161,4 +168,9 @@ class TorchnnCLI(LightningCLI):
 
     def before_test(self) -> None:
         self._check_task()
+        if getattr(self.datamodule, "test_fraction", None) == 0:
+            raise ConfigError(
+                f"{type(self.datamodule).__name__} has no test split (test_fraction is 0.0); "
+                "expected test_fraction > 0 to test, e.g. --data.init_args.test_fraction 0.2"
+            )
 
