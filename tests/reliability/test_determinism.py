@@ -1,10 +1,12 @@
 """Determinism on the CPU: the same seed gives bit-identical cost curves, in-process and across
 processes, for the explicit loop (gd_step, and backprop + update) and for autograd."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 import torchnn
@@ -13,10 +15,13 @@ from tests.reliability.flower import flower
 ITERATIONS = 1500
 
 
-def cost_curve(path: str, seed: int = 0, iterations: int = ITERATIONS) -> torch.Tensor:
+def cost_curve(
+    path: str, seed: int = 0, iterations: int = ITERATIONS, device: str = "cpu"
+) -> torch.Tensor:
     """J at every iteration of gradient descent (lr 1.2) on the flower's [2, 4, 1] tanh network."""
-    x, y = flower()
+    x, y = (t.to(device) for t in flower())
     net = torchnn.DeepNetwork([2, 4, 1], "tanh", generator=torch.Generator().manual_seed(seed))
+    net.to(device)
     params = list(net.parameters())
     curve = []
     for _ in range(iterations):
@@ -55,3 +60,18 @@ def test_same_seed_bit_identical_cost_curves_across_processes(one_thread):
     other = [float.fromhex(h) for h in out.stdout.split()]
     here = cost_curve("gd_step").tolist()
     assert len(other) == ITERATIONS and other == here  # float32 -> float: exact, bit for bit
+
+
+@pytest.mark.cuda
+def test_same_seed_bit_identical_on_cuda_with_deterministic_algorithms():
+    # NOTE: CUBLAS_WORKSPACE_CONFIG must be set before CUDA starts, hence a fresh process
+    code = (
+        "import torch; torch.use_deterministic_algorithms(True)\n"
+        "from tests.reliability.test_determinism import cost_curve\n"
+        "runs = [cost_curve(p, device='cuda') for p in ('gd_step', 'gd_step', 'backprop', "
+        "'backprop', 'autograd', 'autograd')]\n"
+        "assert all(torch.equal(a, b) for a, b in zip(runs[0::2], runs[1::2])), 'runs differ'\n"
+    )
+    env = dict(os.environ, CUBLAS_WORKSPACE_CONFIG=":4096:8")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=600, env=env,
+                   cwd=Path(__file__).parents[2])
