@@ -6,13 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import torchnn
 from tests.reliability.flower import flower
 
-ITERATIONS = 1500
+ITERATIONS = 800
 
 
 def cost_curve(
@@ -45,7 +46,7 @@ def test_same_seed_bit_identical_cost_curves_in_process(one_thread):
     for path in ("gd_step", "backprop", "autograd"):
         first, second = cost_curve(path), cost_curve(path)
         assert torch.equal(first, second), f"{path}: two runs differ"
-        assert first[-1] < 0.5 < 0.69 < first[0]  # and it learned
+        assert first[-1] < 0.3 < 0.69 < first[0]  # and it learned
     assert not torch.equal(cost_curve("gd_step", seed=1), cost_curve("gd_step", seed=0))
 
 
@@ -75,3 +76,11 @@ def test_same_seed_bit_identical_on_cuda_with_deterministic_algorithms():
     env = dict(os.environ, CUBLAS_WORKSPACE_CONFIG=":4096:8")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=600, env=env,
                    cwd=Path(__file__).parents[2])
+
+
+def test_the_flower_here_is_torchnn_data_flower():
+    from tests.reliability.flower import make_flower
+    from torchnn.data import make_flower as data_flower
+
+    for here, there in zip(make_flower(), data_flower()):
+        np.testing.assert_array_equal(here, there)
