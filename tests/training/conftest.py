@@ -8,6 +8,7 @@ _INTERNAL = (
     "ignore:(?s).*skip_none parameter was deprecated.*",
     "ignore:(?s).*add_instantiator`` was deprecated.*",
     "ignore:.*LightningCLI's args parameter is intended.*",
+    "ignore:(?s).*JsonargparseDeprecationWarning per type.*",
 )
 
 
