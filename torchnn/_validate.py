@@ -155,9 +155,10 @@ def validate_data(
     if y is None:
         return
     check_tensor(y, "y", where)
-    if y.shape[0] != x.shape[0]:
+    if y.dim() == 0 or y.shape[0] != x.shape[0]:
+        rows = "a 0-d tensor" if y.dim() == 0 else f"{y.shape[0]} rows"
         raise ValueError(
-            f"{where}: x has {x.shape[0]} rows but y has {y.shape[0]}; expected one label per row"
+            f"{where}: x has {x.shape[0]} rows but y is {rows}; expected one label per row"
         )
     check_same_device(y, x, "y", "x", where)
     check_finite(y, "y", where)

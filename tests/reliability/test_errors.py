@@ -249,3 +249,9 @@ def test_unscaled_features_warn_once_per_data_set():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         net.cost(x, y)  # the same data: checked (and warned about) once
+
+
+@pytest.mark.parametrize("y,got", [(torch.zeros(5), "5 rows"), (torch.tensor(1.0), "a 0-d")])
+def test_validate_data_row_count_mismatch(y, got):
+    with pytest.raises(ValueError, match=f"x has 8 rows but y is {got}.*one label per row"):
+        validate_data(torch.ones(8, 2), y)
