@@ -22,6 +22,7 @@ __all__ = ["main", "run"]
 
 DEFAULT_SIZES = "flower,wdbc,mnist,cat,large"
 GRAPH_MAX_PARAMS = 1_000_000  # CUDA-graph capture of the whole step for networks up to this
+BIG_FLOPS = 10e9  # sizes with more GEMM FLOPs per step get 3 interleaved repeats
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                    f"(default: {DEFAULT_SIZES})")
     p.add_argument("--activations", default="tanh,relu", help="hidden g's (default tanh,relu)")
     p.add_argument("--variants", default=",".join(VARIANTS), help="which variants to run")
-    p.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 7, "
-                   "--quick 3)")
+    p.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 15, "
+                   "at most 3 above 10 GFLOP per step; --quick 3)")
     p.add_argument("--quick", action="store_true", help="few repeats, short blocks, small "
                    "logistic regression, no 10k-iteration loop (a smoke run)")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant "
@@ -101,17 +102,21 @@ def run_cell(p: Problem, names: tuple[str, ...], repeats: int, min_block: float,
                     steps[f"{name} (CUDA graph)"] = _cuda_graph(variants[name].step)
                 except Exception as exc:  # noqa: BLE001 - report, keep benchmarking
                     notes.append(f"{p.name} {p.activation}: CUDA graph of {name} failed: {exc}")
+    if p.flops > BIG_FLOPS:
+        repeats = min(repeats, 3)  # NOTE: keeps the full run near 10 minutes on 2 cores
     times = M.interleaved_times(steps, repeats, min_block, device=p.device)
     gemm = M.median(times.pop("gemm"))
     base = M.median(times["torch.nn"]) if "torch.nn" in times else None
-    act_bytes = p.activation_bytes * (2 if False else 1)
+    act_bytes = p.activation_bytes
     cell = {"size": p.name, "dims": p.dims, "m": p.m, "activation": p.activation,
+            "repeats": repeats,
             "gflop": p.flops / 1e9, "gemm_s": gemm, "gemm_gflops": p.flops / gemm / 1e9,
             "activation_bytes": act_bytes, "variants": {}}
     for name, ts in times.items():
         med = M.median(ts)
-        row = {"median_s": med, "times_s": ts, "gflops": p.flops / med / 1e9,
-               "ceiling_fraction": gemm / med, "speedup": None if base is None else base / med}
+        row = {"median_s": med, "min_s": min(ts), "times_s": ts, "gflops": p.flops / med / 1e9,
+               "ceiling_fraction": gemm / med, "speedup": None if base is None else base / med,
+               "speedup_best": None if base is None else min(times["torch.nn"]) / min(ts)}
         base_name = name.split(" (")[0]
         if base_name in variants and name == base_name:
             saved = _saved(p, name, variants[name])
@@ -189,8 +194,8 @@ def run(argv: list[str] | None = None) -> dict:
         print("no CUDA device: skipping (nothing to measure)", file=sys.stderr)
         return {}
     torch.set_num_threads(args.threads)
-    repeats = args.repeats or (3 if args.quick else 7)
-    min_block = 0.005 if args.quick else 0.05
+    repeats = args.repeats or (3 if args.quick else 15)
+    min_block = 0.005 if args.quick else 0.01
     names = _variant_names(args)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s]
     acts = [a for a in args.activations.split(",") if a]

@@ -50,10 +50,10 @@ def interleaved_times(
     """
     inner: dict[str, int] = {}
     for name, fn in steps.items():
-        for _ in range(warmup):
-            fn()
+        for _ in range(warmup - 1):
+            fn()  # the first call compiles / allocates
         _sync(device)
-        once = _time_block(fn, 1, device)
+        once = _time_block(fn, 1, device)  # the last warm-up call, timed to size the blocks
         inner[name] = max(1, min(10_000, math.ceil(min_block_s / max(once, 1e-7))))
     names = list(steps)
     times: dict[str, list[float]] = {name: [] for name in names}

@@ -16,9 +16,15 @@ def _speed(cell: dict, variant: str) -> float | None:
     return None if v is None else v.get("speedup")
 
 
-def _target(name: str, measured: float | None, goal: str, ok: bool | None, note: str = "") -> dict:
-    return {"target": name, "measured": measured, "goal": goal,
+def _target(name: str, measured: float | None, goal: str, ok: bool | None, note: str = "",
+            best: float | None = None) -> dict:
+    return {"target": name, "measured": measured, "best": best, "goal": goal,
             "met": None if measured is None else ok, "note": note}
+
+
+def _best(cell: dict, variant: str) -> float | None:
+    v = cell["variants"].get(variant)
+    return None if v is None else v.get("speedup_best")
 
 
 def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[dict]:
@@ -28,11 +34,12 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
         act = cell["activation"]
         s = _speed(cell, "explicit")
         out.append(_target(f"flower {act}: explicit vs torch.nn", s, ">= 4x",
-                           s is not None and s >= 4))
+                           s is not None and s >= 4, best=_best(cell, "explicit")))
         e, n = cell["variants"].get("explicit"), cell["variants"].get("numpy")
         if e and n:
             r = n["median_s"] / e["median_s"]
-            out.append(_target(f"flower {act}: explicit vs numpy", r, ">= 1x", r >= 1))
+            out.append(_target(f"flower {act}: explicit vs numpy", r, ">= 1x", r >= 1,
+                               best=n["min_s"] / e["min_s"]))
     if extra.get("flower_10k_s") is not None:
         t = extra["flower_10k_s"]
         out.append(_target("flower: 10,000 gd_step iterations (s)", t, "< 1 s", t < 1))
@@ -42,13 +49,13 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
             for variant, goal in (("explicit", 1.25), ("autograd", 1.0)):
                 s = _speed(cell, variant)
                 out.append(_target(f"{size} {act}: {variant} vs torch.nn", s, f">= {goal}x",
-                                   s is not None and s >= goal))
+                                   s is not None and s >= goal, best=_best(cell, variant)))
     for cell in _cells(results, "large"):
         act = cell["activation"]
         for variant in ("explicit", "autograd"):
             s = _speed(cell, variant)
             out.append(_target(f"large {act}: {variant} vs torch.nn", s, ">= 0.97x",
-                               s is not None and s >= 0.97))
+                               s is not None and s >= 0.97, best=_best(cell, variant)))
             v = cell["variants"].get(variant, {})
             c = v.get("ceiling_fraction")
             out.append(_target(f"large {act}: {variant} share of GEMM ceiling", c, ">= 0.85",
@@ -63,7 +70,7 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
         if r and e:
             t = r["median_s"] / e["median_s"]
             out.append(_target(f"large {act}: recompute time vs explicit", t, "<= 1.20x",
-                               t <= 1.20))
+                               t <= 1.20, best=r["min_s"] / e["min_s"]))
             out.append(_target(f"large {act}: recompute saved / activations",
                                r.get("saved_ratio"), "<= 0.50",
                                r.get("saved_ratio") is not None and r["saved_ratio"] <= 0.5005,
@@ -91,7 +98,8 @@ def markdown(report: dict) -> str:
     meta = report["meta"]
     lines = [
         f"torch {meta['torch']}, {meta['device']}, {meta['threads']} threads, "
-        f"{meta['repeats']} interleaved repeats (medians); load average "
+        f"{meta['repeats']} interleaved repeats (3 above 10 GFLOP per step), "
+        f"medians; {meta.get('wall_s', '?')} s in all; load average "
         f"{meta['load_before']} before, {meta['load_after']} after.",
         "",
         "Speed-up = torch.nn time / variant time (higher is faster); ceiling = time of the "
@@ -123,10 +131,14 @@ def markdown(report: dict) -> str:
             lines.append(f"| {row['activation']} | "
                          + " | ".join(_fmt(row["ratios"][k], ".3f") + "×" for k in names) + " |")
     if report.get("targets"):
-        lines += ["", "| target | measured | goal | met |", "|---|---|---|---|"]
+        lines += ["", "Targets (met = on the medians; best = the same ratio on each variant's "
+                  "fastest block, what a quiet machine approaches):", "",
+                  "| target | measured (median) | best block | goal | met |",
+                  "|---|---|---|---|---|"]
         for t in report["targets"]:
             met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
-            lines.append(f"| {t['target']} | {_fmt(t['measured'], '.3f')} | {t['goal']} | {met} |")
+            lines.append(f"| {t['target']} | {_fmt(t['measured'], '.3f')} | "
+                         f"{_fmt(t.get('best'), '.3f')} | {t['goal']} | {met} |")
     lr = report.get("logreg")
     if lr:
         lines += ["", f"Logistic regression, n_x = {lr['n_x']}, m = {lr['m']} (one iteration): "

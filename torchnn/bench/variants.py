@@ -162,6 +162,10 @@ def _torch_nn(p: Problem, net0: DeepNetwork, compiled: bool) -> Variant:
     def loss(x, y):
         return loss_fn(seq(x), y)
 
+    if compiled:
+        # NOTE: every cell compiles the same ``loss`` code object; without a reset Dynamo's
+        # cache hits its recompile limit after 8 shapes and silently runs the rest eagerly
+        torch._dynamo.reset()
     fwd = torch.compile(loss) if compiled else loss
 
     def step():
