@@ -20,6 +20,7 @@ from torchnn.training import (
     RunArtifacts,
     RunLogger,
     latest_run,
+    quiet_lightning,
 )
 
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--resume", action="store_true", help="resume the newest run's last.ckpt")
     args = parser.parse_args()
 
+    quiet_lightning()  # Lightning's cloud-logger tip and warnings that say nothing here
     torch.set_num_threads(1)  # tiny matrices: threads only add synchronisation
     L.seed_everything(1, verbose=False)  # the weight initialisation
     data = FlowerDataModule(val_fraction=0.0, seed=1)  # all 400 points, as the course

@@ -15,33 +15,10 @@ Examples::
 
 from __future__ import annotations
 
-import logging
-import os
 import sys
-import warnings
 from collections.abc import Sequence
 
 __all__ = ["main"]
-
-# Messages that are expected in this project's runs and say nothing actionable to the user.
-_QUIET_WARNINGS = (
-    r".*does not have many workers.*",  # the tables are tiny and live in memory
-    r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",  # Lightning internals on torch 2.13
-    r".*Checkpoint directory .* exists and is not empty.*",  # only when resuming into its folder
-    r".*The number of training batches .* is smaller than the logging interval.*",
-)
-
-
-def _quiet_warnings() -> None:
-    # Lightning 2.6 still calls jsonargparse APIs that jsonargparse 4.49+ deprecates
-    os.environ.setdefault("JSONARGPARSE_DEPRECATION_WARNINGS", "off")
-    for message in _QUIET_WARNINGS:
-        warnings.filterwarnings("ignore", message=message)
-
-
-def _drop_tips(record: logging.LogRecord) -> bool:
-    """Drop Lightning's advertisement for its cloud logger (an INFO line on every run)."""
-    return "Tip:" not in str(record.msg)
 
 
 def _bench(argv: list[str]) -> int:
@@ -61,8 +38,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "bench":
         raise SystemExit(_bench(args[1:]))
-    _quiet_warnings()
-    logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_drop_tips)
+    from torchnn.training.quiet import quiet_lightning
+
+    quiet_lightning()
     from torchnn.training.cli import ConfigError, TorchnnCLI
     from torchnn.training.runs import CheckpointError
 

@@ -6,7 +6,7 @@ Public API::
     IterationProgressBar  one progress bar in gradient-descent iterations
     RunArtifacts          cost.csv, cost.png, decision_boundary.png, summary.json at the end of fit
     RunLogger             CSVLogger for runs/<name>/version_N that survives a resume
-    plot_cost, plot_decision_boundary, check_checkpoint, latest_run
+    plot_cost, plot_decision_boundary, check_checkpoint, latest_run, quiet_lightning
 """
 
 from torchnn.training.callbacks import RunArtifacts, final_metrics
@@ -19,6 +19,7 @@ from torchnn.training.metrics import make_metrics
 from torchnn.training.module import DeepNetworkModule
 from torchnn.training.plots import plot_cost, plot_decision_boundary
 from torchnn.training.progress import IterationProgressBar
+from torchnn.training.quiet import quiet_lightning
 from torchnn.training.runs import (
     SUMMARY_FILE,
     CheckpointError,
@@ -44,5 +45,6 @@ __all__ = [
     "make_metrics",
     "plot_cost",
     "plot_decision_boundary",
+    "quiet_lightning",
     "run_version_of",
 ]
