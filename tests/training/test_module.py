@@ -126,3 +126,12 @@ def test_adam_and_momentum_optimisers_step():
         module = flower_module(iterations_per_step=50, **kwargs)
         quick_trainer(max_epochs=2, limit_val_batches=0).fit(module, flower_data())
         assert module.cost_history[-1] < module.cost_history[0]
+
+
+def test_fp16_with_a_grad_scaler_is_refused():
+    module = flower_module(backward="autograd", iterations_per_step=5)
+    trainer = quick_trainer(max_epochs=1, precision="16-mixed")
+    if getattr(trainer.precision_plugin, "scaler", None) is None:
+        pytest.skip("no GradScaler for 16-mixed on this device")
+    with pytest.raises(ValueError, match="GradScaler"):
+        trainer.fit(module, flower_data())

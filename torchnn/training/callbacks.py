@@ -165,5 +165,7 @@ class RunArtifacts(Callback):
         width = max((len(k) for k in metrics), default=0)
         lines += [f"  {k:<{width}}  {v:.4f}" for k, v in metrics.items()]
         if log_dir is not None:
-            lines.append(f"Run folder: {log_dir}  ({', '.join(files + ['checkpoints/'])})")
+            if (log_dir / "checkpoints").is_dir():
+                files = [*files, "checkpoints/"]
+            lines.append(f"Run folder: {log_dir}  ({', '.join(files)})")
         print("\n".join(lines), flush=True)

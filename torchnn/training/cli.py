@@ -129,7 +129,9 @@ class TorchnnCLI(LightningCLI):
         config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
         keys = self._parser(self.subcommand).callback_keys
         extra = [self._get(self.config_init, key) for key in keys]
-        if config.get("fast_dev_run"):  # writes nothing: not even an empty checkpoints/ folder
+        if config.get("fast_dev_run") or config.get("enable_checkpointing") is False:
+            # fast_dev_run writes nothing (not even an empty checkpoints/ folder); Lightning
+            # refuses a ModelCheckpoint when checkpointing is switched off
             extra = [c for c in extra if not isinstance(c, ModelCheckpoint)]
         if self.subcommand != "fit":
             self.save_config_callback = None  # keep the training run's config.yaml

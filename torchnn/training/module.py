@@ -175,6 +175,14 @@ class DeepNetworkModule(LightningModule):
         self.log_dict(self.train_metrics, on_step=False, on_epoch=True, batch_size=m)
         return cost
 
+    def on_fit_start(self) -> None:
+        scaler = getattr(self.trainer.precision_plugin, "scaler", None)
+        if scaler is not None and scaler.is_enabled():
+            raise ValueError(
+                f"precision {self.trainer.precision!r} scales J with a GradScaler, which this "
+                "module's own updates do not use; expected '32-true', '64-true' or 'bf16-mixed'"
+            )
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         hp = self.hparams
         if hp.optimizer == "adam":
