@@ -17,3 +17,13 @@ def pytest_collection_modifyitems(config, items):
         if "tests/training/" in str(item.fspath).replace("\\", "/"):
             for spec in _INTERNAL:
                 item.add_marker(pytest.mark.filterwarnings(spec))
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_threads():
+    """The configs set num_threads: 1 for the whole process; give other tests theirs back."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
