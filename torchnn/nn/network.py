@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -14,6 +15,8 @@ from torchnn.nn.dense import Dense
 from torchnn.nn.explicit import explicit_step
 
 __all__ = ["DeepNetwork", "LogisticRegression"]
+
+_functorch_active = torch._C._functorch.peek_interpreter_stack  # not None inside vmap / grad
 
 OUTPUT_ACTIVATIONS = ("sigmoid", "identity", "relu")
 
@@ -180,9 +183,11 @@ class DeepNetwork(nn.Module):
 
     def _check_values(self, x: Tensor, y: Tensor) -> bool:
         """Value checks of (x, y), run once per data set; False if values can't be read now."""
-        if not V.can_read_values():
-            return False
-        if self._seen.hit(x, y):  # the usual case in a training loop: well under 1 µs
+        if torch.compiler.is_compiling() or _functorch_active() is not None:
+            return False  # reading values would break the graph / the transform
+        seen = self._seen  # the usual case in a training loop: the same (x, y) as last step
+        if (seen.x_ref() is x and seen.y_ref() is y
+                and seen.x_version == x._version and seen.y_version == y._version):
             return True
         if not (isinstance(x, Tensor) and isinstance(y, Tensor)) or x.device.type == "meta":
             return False  # a wrong type is reported by the metadata checks
@@ -289,8 +294,11 @@ class DeepNetwork(nn.Module):
         return explicit_step(self, x, y, float(lr), recompute, on_cost)
 
     def _cost_check(self, x: Tensor, method: str):
-        where = f"{type(self).__name__}.{method}"
-        return lambda cost: V.check_cost_finite(cost, x, where)
+        def check(cost: Tensor) -> None:  # one scalar read; the message only on failure
+            if not math.isfinite(cost.item()):
+                V.check_cost_finite(cost, x, f"{type(self).__name__}.{method}")
+
+        return check
 
     # ------------------------------------------------------------------------------------------
     # interchange with torch.nn
