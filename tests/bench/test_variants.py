@@ -89,3 +89,18 @@ def test_parse_size():
     assert parse_size("3-5-1@32") == ("3-5-1@32", [3, 5, 1], 32)
     with pytest.raises(ValueError, match="unknown size 'huge'"):
         parse_size("huge")
+
+
+def test_tiny_steps_run_serial_and_restore_the_thread_count():
+    p = Problem("t", [2, 4, 1], 40, "tanh", lr=0.5)
+    net = p.network()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        net.gd_step(p.x, p.y, p.lr)
+        assert torch.get_num_threads() == 2
+        with pytest.raises(ValueError):  # an error inside the step restores it too
+            net.gd_step(p.x, p.y[:5], p.lr, check_values=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -19,6 +19,10 @@ the equations do not ask for:
   on first touch, more than the arithmetic of an elementwise pass. ``free_workspace(net)``
   releases them; another batch shape replaces them.
 
+A step under ``SERIAL_MACS`` forward multiply-adds (the seed's 2-4-1 network) runs with one
+intra-op thread and restores the thread count after: at that size a second thread only adds an
+OpenMP fork/join, which on a busy machine costs more than the step.
+
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
 layer) just before eq. 2.12 needs it. It halves the activations kept for backward, and it
@@ -202,6 +206,29 @@ def explicit_step(
     if torch.is_grad_enabled():
         with torch.no_grad():
             return explicit_step(net, x, y, lr, recompute, on_cost)
+    threads = torch.get_num_threads()
+    if threads > 1 and x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS:
+        # NOTE: a step this small (the seed's 2-4-1 network: 4,800 multiply-adds a forward) is
+        # shorter than an OpenMP fork/join; MKL still splits its 400 x 2 x 4 GEMMs over every
+        # thread, and on a busy machine the second thread's barrier costs ~10x the step itself
+        torch.set_num_threads(1)
+        try:
+            return _step(net, x, y, lr, recompute, on_cost)
+        finally:
+            torch.set_num_threads(threads)
+    return _step(net, x, y, lr, recompute, on_cost)
+
+
+SERIAL_MACS = 100_000  # below this many forward multiply-adds a step runs on one thread
+
+
+def _forward_macs(net, x: Tensor) -> int:
+    dims = net.layer_dims
+    return x.shape[0] * sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+
+
+def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost) -> Tensor:
+    """The body of :func:`explicit_step` (grad mode off, thread count settled)."""
     name, slope = net.hidden_activation, net.negative_slope
     params = weights, biases = _params(net)
     per_step = (name == "leaky_relu" and slope < 0) or (
