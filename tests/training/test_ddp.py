@@ -50,8 +50,11 @@ def test_ddp_spawn_gradients_equal_the_full_batch_gradients(tmp_path):
 
 @pytest.mark.slow
 def test_ddp_script_follows_the_single_process_trajectory():
-    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "ddp_check.py"),
-                           "--epochs", "2", "--iterations", "10"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=400)
+    command = [sys.executable, str(ROOT / "scripts" / "ddp_check.py"), "--epochs", "2",
+               "--iterations", "10"]
+    for _ in range(2):  # NOTE: once more only if another job took the rendezvous port
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=400)
+        if done.returncode == 0 or "ddress already in use" not in done.stderr:
+            break
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert done.stdout.count("OK") == 2, done.stdout

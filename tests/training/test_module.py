@@ -128,6 +128,7 @@ def test_adam_and_momentum_optimisers_step():
         assert module.cost_history[-1] < module.cost_history[0]
 
 
+@pytest.mark.filterwarnings("ignore:.*AMP with fp16 is not supported on CPU.*")
 def test_fp16_with_a_grad_scaler_is_refused():
     module = flower_module(backward="autograd", iterations_per_step=5)
     trainer = quick_trainer(max_epochs=1, precision="16-mixed")
