@@ -219,3 +219,16 @@ def test_data_module_standardises_data_scaled_by_1e6(one_thread):
         _finite(*net.parameters())
     torch.testing.assert_close(curves[1], curves[0], rtol=1e-4, atol=1e-5)  # scale-free
     assert curves[1][-1] < 0.45 < 0.69 < curves[1][0]  # it learned (log 2 = 0.693 at start)
+
+
+@pytest.mark.parametrize(
+    "dtype", [torch.float32, torch.bfloat16, pytest.param(torch.float16, marks=_FP16_UNSCALED_SUM)],
+    ids=str,
+)
+def test_gd_step_large_batch_does_not_overflow(dtype):
+    # the same sum in gd_step: W gets α/m inside its GEMM, but b's row sum overflows first
+    net = torchnn.LogisticRegression(2, init="zeros", dtype=dtype)
+    m = 1 << 17
+    net.gd_step(torch.ones(m, 2, dtype=dtype), torch.ones(m, 1, dtype=dtype), lr=1.0)
+    for p in net.parameters():
+        torch.testing.assert_close(p.detach(), torch.full_like(p, 0.5))  # 0 - 1.0 * (-0.5)
