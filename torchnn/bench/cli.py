@@ -187,6 +187,30 @@ def logreg(quick: bool) -> dict:
             "vectorised_s": timed["vectorised_s"], "torchnn_s": torchnn_s, "same_result": same}
 
 
+def _numpy_blas_single_thread(names: tuple[str, ...], notes: list[str]):
+    """Run numpy's own OpenBLAS on one thread for the benchmark; returns the limiter or None.
+
+    NOTE: after each call OpenBLAS's idle threads spin-wait, and interleaved with the torch
+    variants they took the 2 cores from whatever ran next ([784, 256, 256, 1]: explicit at 0.53x
+    of torch.nn with numpy in the round, 1.20x without). Only numpy's bundled OpenBLAS is
+    limited (torch's BLAS is left alone); the numpy column is therefore single-threaded.
+    """
+    if "numpy" not in names:
+        return None
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        notes.append("threadpoolctl missing: numpy's BLAS kept its default threads")
+        return None
+    np.ones((2, 2)) @ np.ones((2, 2))  # load numpy's BLAS
+    blas = ThreadpoolController().select(prefix="libscipy_openblas")
+    if not blas.lib_controllers:
+        return None
+    notes.append("numpy's OpenBLAS ran on 1 thread (its spinning idle threads otherwise slow "
+                 "the torch variant that follows it in the round)")
+    return blas.limit(limits=1)
+
+
 def run(argv: list[str] | None = None) -> dict:
     """Run the benchmark and return the report (also written to ``--out``)."""
     args = _parser().parse_args(argv)
@@ -204,6 +228,7 @@ def run(argv: list[str] | None = None) -> dict:
             "repeats": repeats, "load_before": [round(v, 2) for v in os.getloadavg()],
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "command": "python -m torchnn.bench " + " ".join(argv or sys.argv[1:])}
+    numpy_blas = _numpy_blas_single_thread(names, notes)
     t_start = time.perf_counter()
     results = []
     for name, dims, m in sizes:
@@ -222,6 +247,8 @@ def run(argv: list[str] | None = None) -> dict:
     report["targets"] = check_targets(results, report["memory"], report)
     meta["load_after"] = [round(v, 2) for v in os.getloadavg()]
     meta["wall_s"] = round(time.perf_counter() - t_start, 1)
+    if numpy_blas is not None:
+        numpy_blas.restore_original_limits()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(report, indent=1, default=str))
