@@ -237,7 +237,13 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
     z_out, a_prev, saved = forward_tape(net, x, recompute, outs, params)
     y = net._check_target(z_out.shape, y)
     cost, dz = _output_delta(net, z_out, y, on_cost)
-    alpha = 1.0 / z_out.numel() if lr is None else -lr / z_out.numel()  # the cost's 1/m
+    scale = 1.0 / z_out.numel()  # the cost's 1/m
+    if dz.dtype in (torch.float16, torch.bfloat16):
+        # NOTE: in half precision dZᵀA summed over m rows can pass float16's 65504 before a
+        # late 1/m; scale dZ^[L] first (an (m, n[L]) pass), as autograd's cost backward does
+        dz.mul_(scale)
+        scale = 1.0
+    alpha = scale if lr is None else -lr * scale
     for l in range(len(weights), 0, -1):
         w, b = weights[l - 1], biases[l - 1]
         if a_prev[l - 1] is None:
