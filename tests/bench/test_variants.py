@@ -104,3 +104,17 @@ def test_tiny_steps_run_serial_and_restore_the_thread_count():
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_explicit_path_under_autocast_keeps_float32_parameters():
+    p = Problem("t", [3, 6, 1], 16, "tanh", lr=0.1)
+    a, b, c = p.network(), p.network(), p.network()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        a.backprop(p.x, p.y)
+        j = b.cost(p.x, p.y)
+        c.gd_step(p.x, p.y, p.lr)
+    j.backward()
+    for qa, qb, qc in zip(a.parameters(), b.parameters(), c.parameters()):
+        assert qa.grad.dtype == qc.dtype == torch.float32
+        torch.testing.assert_close(qa.grad, qb.grad, atol=0.02, rtol=0.05)
+        torch.testing.assert_close(qc, (qb - p.lr * qb.grad).detach(), atol=0.01, rtol=0.05)

@@ -231,7 +231,10 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
     """The body of :func:`explicit_step` (grad mode off, thread count settled)."""
     name, slope = net.hidden_activation, net.negative_slope
     params = weights, biases = _params(net)
-    per_step = (name == "leaky_relu" and slope < 0) or (
+    # NOTE: under autocast the products come out in the autocast dtype: no out= buffers, and
+    # updates / gradients are added in the parameters' own dtype, as autograd accumulates them
+    mixed = torch.is_autocast_enabled(x.device.type)
+    per_step = mixed or (name == "leaky_relu" and slope < 0) or (
         recompute and recomputed_layers(len(weights), recompute))
     outs, scratch = (None, None) if per_step else _workspace(net, x)
     z_out, a_prev, saved = forward_tape(net, x, recompute, outs, params)
@@ -254,13 +257,13 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
                 dz.shape[0], w.shape[1])
             da = torch.mm(dz, w, out=out) if out is not None else F.dense_grad_input(dz, w)
         if lr is None:
-            _accumulate_grad(w, F.dense_grad_weight, dz, a_prev[l - 1], alpha)  # dW  (2.10)
+            _accumulate_grad(w, F.dense_grad_weight, (dz, a_prev[l - 1]), alpha, mixed)  # (2.10)
             if b is not None:
-                _accumulate_grad(b, F.dense_grad_bias, dz, None, alpha)  # db  (2.11)
+                _accumulate_grad(b, F.dense_grad_bias, (dz,), alpha, mixed)  # db  (2.11)
         else:
-            F.dense_grad_weight(dz, a_prev[l - 1], alpha=alpha, add_to=w)  # W -= lr dW
+            _update(w, F.dense_grad_weight, (dz, a_prev[l - 1]), alpha, mixed)  # W -= lr dW
             if b is not None:
-                F.dense_grad_bias(dz, alpha=alpha, add_to=b)  # b -= lr db
+                _update(b, F.dense_grad_bias, (dz,), alpha, mixed)  # b -= lr db
         a_prev[l - 1] = None  # A^[l-1] is spent once dW^[l] has read it
         if da is not None:
             dz = _dz_over_saved(name, da, saved[l - 1], slope)  # dZ = dA * g'(Z)  (2.12)
@@ -268,10 +271,20 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
     return cost
 
 
-def _accumulate_grad(param: Tensor, rule, dz: Tensor, a_prev: Tensor | None, alpha: float) -> None:
-    """param.grad += alpha * rule(dz[, a_prev]), as the autograd engine accumulates."""
-    args = (dz,) if a_prev is None else (dz, a_prev)
+def _accumulate_grad(param: Tensor, rule, args: tuple, alpha: float, mixed: bool) -> None:
+    """param.grad += alpha * rule(*args), as the autograd engine accumulates (in param's dtype)."""
     if param.grad is None:
-        param.grad = rule(*args, alpha=alpha)
+        grad = rule(*args, alpha=alpha)
+        param.grad = grad if grad.dtype == param.dtype else grad.to(param.dtype)
+    elif mixed:
+        param.grad.add_(rule(*args, alpha=alpha))
     else:
-        rule(*args, alpha=alpha, add_to=param.grad)
+        rule(*args, alpha=alpha, add_to=param.grad)  # one fused GEMM / sum-and-add
+
+
+def _update(param: Tensor, rule, args: tuple, alpha: float, mixed: bool) -> None:
+    """param += alpha * rule(*args) with alpha = -lr/m: Algorithm 1.1's w := w - α dw."""
+    if mixed:
+        param.add_(rule(*args, alpha=alpha))
+    else:
+        rule(*args, alpha=alpha, add_to=param)  # dW never materialised
