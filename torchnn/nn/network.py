@@ -403,11 +403,3 @@ class LogisticRegression(DeepNetwork):
         net = cls(lin.in_features, device=lin.weight.device, dtype=lin.weight.dtype, **kwargs)
         net.layers[0].load_state_dict(lin.state_dict())
         return net
-
-
-def _accumulate(param: nn.Parameter, grad: Tensor) -> None:
-    """param.grad += grad, as the autograd engine accumulates (creating .grad if needed)."""
-    if param.grad is None:
-        param.grad = grad
-    else:
-        param.grad.add_(grad)
