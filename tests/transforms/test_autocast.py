@@ -58,9 +58,6 @@ def test_network_under_autocast(device, amp, hidden):
         torch.testing.assert_close(p.grad, q.grad, atol=0.02, rtol=0.05)
 
 
-@pytest.mark.xfail(reason="DeepNetwork.backprop under autocast assigns bf16 gradients to "
-                          "float32 parameters (RuntimeError); reported to the network owner",
-                   strict=False)
 def test_explicit_backprop_under_autocast_gives_float32_grads():
     net = torchnn.DeepNetwork([3, 6, 1], hidden_activation="tanh", init="he",
                               generator=torch.Generator().manual_seed(0))
