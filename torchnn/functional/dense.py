@@ -66,9 +66,19 @@ def dense_grad_weight(
 
 
 def dense_grad_bias(
-    grad_z: Tensor, *, alpha: float = 1.0, add_to: Tensor | None = None
+    grad_z: Tensor,
+    *,
+    alpha: float = 1.0,
+    add_to: Tensor | None = None,
+    ones: Tensor | None = None,
 ) -> Tensor:
-    """db = α Σ_rows dZ  # (m, n_l) -> (n_l,)  (eq. 2.11); ``alpha``, ``add_to`` as for dW."""
+    """db = α Σ_rows dZ  # (m, n_l) -> (n_l,)  (eq. 2.11); ``alpha``, ``add_to`` as for dW.
+
+    ``ones``: a length-m vector of ones, with ``add_to``: the row sum as ``dZᵀ 1`` fused into the
+    addition (one GEMV instead of a sum and an add; the explicit engine keeps one per batch size).
+    """
+    if ones is not None and add_to is not None and grad_z.dim() == 2:
+        return add_to.addmv_(grad_z.t(), ones, alpha=alpha)
     grad_bias = (grad_z if grad_z.dim() == 2 else grad_z.reshape(-1, grad_z.shape[-1])).sum(0)
     if add_to is not None:
         return add_to.add_(grad_bias, alpha=alpha)

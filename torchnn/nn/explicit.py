@@ -92,19 +92,33 @@ def free_workspace(net) -> None:
     _WORKSPACES.pop(net, None)
 
 
-def _workspace(net, x: Tensor) -> tuple[list[Tensor], Tensor | None]:
-    """(out[l] for Z^[l] / A^[l], l = 1..L, and a flat dA scratch) for this batch shape."""
-    m, dims = x.shape[0], net.layer_dims
-    key = (m, tuple(dims), x.dtype, x.device)
-    ws = _WORKSPACES.get(net)
-    if ws is None or ws[0] != key:
+class _Workspace:
+    """One batch shape's buffers, and what a step would otherwise recompute every call."""
+
+    __slots__ = ("key", "outs", "das", "ones", "serial", "y_in", "y_version", "y_out")
+
+    def __init__(self, net, x: Tensor, key: tuple) -> None:
+        m, dims = x.shape[0], net.layer_dims
         opts = {"dtype": x.dtype, "device": x.device}
-        outs = [torch.empty(m, n, **opts) for n in dims[1:]]
+        self.key = key
+        self.outs = [torch.empty(m, n, **opts) for n in dims[1:]]
         hidden = dims[1:-1]
         scratch = torch.empty(m * max(hidden), **opts) if hidden else None
-        ws = (key, outs, scratch)
+        # das[l - 1]: the (m, n[l-1]) view of the scratch dA^[l-1] = dZ^[l] W^[l] is written into
+        self.das = [None, *(scratch[: m * n].view(m, n) for n in hidden)]
+        self.ones = torch.ones(m, **opts)  # db = dZᵀ 1 (eq. 2.11) as one GEMV
+        self.serial = x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS
+        self.y_in = self.y_version = self.y_out = None  # the last target checked, and its result
+
+
+def _workspace(net, x: Tensor) -> _Workspace:
+    """The reused buffers for this batch shape (replaced when the shape changes)."""
+    key = (x.shape[0], x.dtype, x.device, *net.layer_dims)
+    ws = _WORKSPACES.get(net)
+    if ws is None or ws.key != key:
+        ws = _Workspace(net, x, key)
         _WORKSPACES[net] = ws
-    return ws[1], ws[2]
+    return ws
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,9 +137,8 @@ def _dense(a: Tensor, w: Tensor, b: Tensor | None, out: Tensor | None) -> Tensor
     """Z = A W^T + b (eq. 2.3), into ``out`` when given."""
     if out is None:
         return F.dense_forward(a, w, b)
-    if b is None:
-        return torch.mm(a, w.t(), out=out)
-    return torch.addmm(b, a, w.t(), out=out)
+    # NOTE: linear's out= form: the same GEMM as addmm(b, a, wᵀ) without a Python-level wᵀ view
+    return torch._C._nn.linear(a, w, b, out=out)
 
 
 def forward_tape(
@@ -203,20 +216,33 @@ def explicit_step(
     ``W := W - lr dW``, ``b := b - lr db`` in place (``gd_step``) and leaves ``.grad`` alone.
     ``on_cost(J)`` runs before anything is written (a check may raise there).
     """
-    if torch.is_grad_enabled():
-        with torch.no_grad():
-            return explicit_step(net, x, y, lr, recompute, on_cost)
-    threads = torch.get_num_threads()
-    if threads > 1 and x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS:
-        # NOTE: a step this small (the seed's 2-4-1 network: 4,800 multiply-adds a forward) is
-        # shorter than an OpenMP fork/join; MKL still splits its 400 x 2 x 4 GEMMs over every
-        # thread, and on a busy machine the second thread's barrier costs ~10x the step itself
-        torch.set_num_threads(1)
-        try:
-            return _step(net, x, y, lr, recompute, on_cost)
-        finally:
+    # NOTE: the grad mode is switched by hand: a ``torch.no_grad()`` context costs ~1.5 µs, a
+    # visible share of the seed's 2-4-1 step
+    grad_mode = torch.is_grad_enabled()
+    torch._C._set_grad_enabled(False)
+    threads = 0
+    try:
+        params = _params(net)
+        # NOTE: under autocast the products come out in the autocast dtype: no out= buffers,
+        # and updates / gradients are added in the parameters' own dtype, as autograd does
+        mixed = torch.is_autocast_enabled(x.device.type)
+        per_step = mixed or (net.hidden_activation == "leaky_relu" and net.negative_slope < 0) or (
+            recompute and len(params[0]) > 1)
+        ws = None if per_step else _workspace(net, x)
+        serial = ws.serial if ws is not None else (
+            x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS)
+        if serial and torch.get_num_threads() > 1:
+            # NOTE: a step this small (the seed's 2-4-1 network: 4,800 multiply-adds a forward)
+            # is shorter than an OpenMP fork/join; MKL still splits its 400 x 2 x 4 GEMMs over
+            # every thread, and on a busy machine the second thread's barrier costs ~10x the step
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+        return _step(net, x, y, lr, recompute, on_cost, params, mixed, ws)
+    finally:
+        if threads:
             torch.set_num_threads(threads)
-    return _step(net, x, y, lr, recompute, on_cost)
+        if grad_mode:
+            torch._C._set_grad_enabled(True)
 
 
 SERIAL_MACS = 100_000  # below this many forward multiply-adds a step runs on one thread
@@ -227,18 +253,26 @@ def _forward_macs(net, x: Tensor) -> int:
     return x.shape[0] * sum(a * b for a, b in zip(dims[:-1], dims[1:]))
 
 
-def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost) -> Tensor:
+def _target(net, out_shape: torch.Size, y: Tensor, ws: _Workspace | None) -> Tensor:
+    """``net._check_target``, skipped when y is the tensor last checked and unchanged since."""
+    if ws is None or not isinstance(y, Tensor) or y.is_inference():  # (no version counter)
+        return net._check_target(out_shape, y)
+    if ws.y_in is y and ws.y_version == y._version:
+        return ws.y_out
+    checked = net._check_target(out_shape, y)
+    ws.y_in, ws.y_version, ws.y_out = y, y._version, checked
+    return checked
+
+
+def _step(
+    net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost, params, mixed: bool,
+    ws: _Workspace | None,
+) -> Tensor:
     """The body of :func:`explicit_step` (grad mode off, thread count settled)."""
     name, slope = net.hidden_activation, net.negative_slope
-    params = weights, biases = _params(net)
-    # NOTE: under autocast the products come out in the autocast dtype: no out= buffers, and
-    # updates / gradients are added in the parameters' own dtype, as autograd accumulates them
-    mixed = torch.is_autocast_enabled(x.device.type)
-    per_step = mixed or (name == "leaky_relu" and slope < 0) or (
-        recompute and recomputed_layers(len(weights), recompute))
-    outs, scratch = (None, None) if per_step else _workspace(net, x)
-    z_out, a_prev, saved = forward_tape(net, x, recompute, outs, params)
-    y = net._check_target(z_out.shape, y)
+    weights, biases = params
+    z_out, a_prev, saved = forward_tape(net, x, recompute, ws and ws.outs, params)
+    y = _target(net, z_out.shape, y, ws)
     cost, dz = _output_delta(net, z_out, y, on_cost)
     scale = 1.0 / z_out.numel()  # the cost's 1/m
     if dz.dtype in (torch.float16, torch.bfloat16):
@@ -247,23 +281,26 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
         dz.mul_(scale)
         scale = 1.0
     alpha = scale if lr is None else -lr * scale
+    ones = None if ws is None else ws.ones
     for l in range(len(weights), 0, -1):
         w, b = weights[l - 1], biases[l - 1]
         if a_prev[l - 1] is None:
             _recompute(net, l - 1, a_prev, saved)
         da = None
         if l > 1:  # dA^[l-1] = dZ^[l] W^[l]  (2.12), before W^[l] moves
-            out = None if scratch is None else scratch[: dz.shape[0] * w.shape[1]].view(
-                dz.shape[0], w.shape[1])
-            da = torch.mm(dz, w, out=out) if out is not None else F.dense_grad_input(dz, w)
+            da = F.dense_grad_input(dz, w) if ws is None else torch.mm(dz, w, out=ws.das[l - 1])
         if lr is None:
             _accumulate_grad(w, F.dense_grad_weight, (dz, a_prev[l - 1]), alpha, mixed)  # (2.10)
             if b is not None:
-                _accumulate_grad(b, F.dense_grad_bias, (dz,), alpha, mixed)  # db  (2.11)
-        else:
-            _update(w, F.dense_grad_weight, (dz, a_prev[l - 1]), alpha, mixed)  # W -= lr dW
+                _accumulate_grad(b, F.dense_grad_bias, (dz,), alpha, mixed, ones)  # db  (2.11)
+        elif mixed:
+            w.add_(F.dense_grad_weight(dz, a_prev[l - 1], alpha=alpha))  # W -= lr dW
             if b is not None:
-                _update(b, F.dense_grad_bias, (dz,), alpha, mixed)  # b -= lr db
+                b.add_(F.dense_grad_bias(dz, alpha=alpha))  # b -= lr db
+        else:  # Algorithm 1.1's w := w - α dw, α = lr/m, with no dW / db ever stored
+            F.dense_grad_weight(dz, a_prev[l - 1], alpha=alpha, add_to=w)
+            if b is not None:
+                F.dense_grad_bias(dz, alpha=alpha, add_to=b, ones=ones)
         a_prev[l - 1] = None  # A^[l-1] is spent once dW^[l] has read it
         if da is not None:
             dz = _dz_over_saved(name, da, saved[l - 1], slope)  # dZ = dA * g'(Z)  (2.12)
@@ -271,7 +308,9 @@ def _step(net, x: Tensor, y: Tensor, lr: float | None, recompute: bool, on_cost)
     return cost
 
 
-def _accumulate_grad(param: Tensor, rule, args: tuple, alpha: float, mixed: bool) -> None:
+def _accumulate_grad(
+    param: Tensor, rule, args: tuple, alpha: float, mixed: bool, ones: Tensor | None = None
+) -> None:
     """param.grad += alpha * rule(*args), as the autograd engine accumulates (in param's dtype)."""
     if param.grad is None:
         grad = rule(*args, alpha=alpha)
@@ -279,12 +318,5 @@ def _accumulate_grad(param: Tensor, rule, args: tuple, alpha: float, mixed: bool
     elif mixed:
         param.grad.add_(rule(*args, alpha=alpha))
     else:
-        rule(*args, alpha=alpha, add_to=param.grad)  # one fused GEMM / sum-and-add
-
-
-def _update(param: Tensor, rule, args: tuple, alpha: float, mixed: bool) -> None:
-    """param += alpha * rule(*args) with alpha = -lr/m: Algorithm 1.1's w := w - α dw."""
-    if mixed:
-        param.add_(rule(*args, alpha=alpha))
-    else:
-        rule(*args, alpha=alpha, add_to=param)  # dW never materialised
+        extra = {} if ones is None else {"ones": ones}
+        rule(*args, alpha=alpha, add_to=param.grad, **extra)  # one fused GEMM / GEMV
