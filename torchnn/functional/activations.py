@@ -13,7 +13,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn._validate import check_floating
-from torchnn.functional._dispatch import pick
+from torchnn.functional._dispatch import apply
 
 __all__ = [
     "sigmoid",
@@ -246,13 +246,13 @@ class _LeakyReLUFwd(LeakyReLUFunction):
 def sigmoid(input: Tensor) -> Tensor:
     """σ(z) = 1 / (1 + e^{-z}) elementwise, with the hand-written derivative a(1 - a)."""
     check_floating(input, "input", "sigmoid")
-    return pick(_SigmoidFwd, SigmoidFunction).apply(input)
+    return apply(_SigmoidFwd, SigmoidFunction, input)
 
 
 def tanh(input: Tensor) -> Tensor:
     """tanh(z) elementwise, with the hand-written derivative 1 - a²."""
     check_floating(input, "input", "tanh")
-    return pick(_TanhFwd, TanhFunction).apply(input)
+    return apply(_TanhFwd, TanhFunction, input)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -262,7 +262,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     result is always a new tensor, because the output is what backward needs.
     """
     check_floating(input, "input", "relu")
-    return pick(_ReLUFwd, ReLUFunction).apply(input)
+    return apply(_ReLUFwd, ReLUFunction, input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -277,7 +277,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
             f"of type {type(negative_slope).__name__}"
         )
     check_floating(input, "input", "leaky_relu")
-    return pick(_LeakyReLUFwd, LeakyReLUFunction).apply(input, float(negative_slope))
+    return apply(_LeakyReLUFwd, LeakyReLUFunction, input, float(negative_slope))
 
 
 def identity(input: Tensor) -> Tensor:

@@ -15,7 +15,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn._validate import check_floating, check_same_device, check_tensor
-from torchnn.functional._dispatch import pick
+from torchnn.functional._dispatch import apply
 from torchnn.functional.activations import sigmoid
 
 __all__ = [
@@ -203,8 +203,8 @@ def binary_cross_entropy_with_logits(
         # NOTE: PyTorch's autocast runs this cost in float32; so do we.
         input, target = input.float(), target.float()
     target = target.to(input.dtype)
-    return pick(_SigmoidCrossEntropyFwd, SigmoidCrossEntropyFunction).apply(
-        input, target, reduction
+    return apply(
+        _SigmoidCrossEntropyFwd, SigmoidCrossEntropyFunction, input, target, reduction
     )
 
 
@@ -217,4 +217,4 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     if torch.is_autocast_enabled(input.device.type):
         input, target = input.float(), target.float()
     target = target.to(input.dtype)
-    return pick(_SquaredErrorFwd, SquaredErrorFunction).apply(input, target, reduction)
+    return apply(_SquaredErrorFwd, SquaredErrorFunction, input, target, reduction)

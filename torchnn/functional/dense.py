@@ -17,7 +17,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn._validate import check_floating, check_same_device
-from torchnn.functional._dispatch import autocast_state, maybe_autocast, pick
+from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
 
 __all__ = [
     "dense",
@@ -175,7 +175,7 @@ def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             "to match weight's first dimension"
         )
     _check_device_dtype(input, weight, bias)
-    return pick(_DenseFwd, DenseFunction).apply(input, weight, bias)
+    return apply(_DenseFwd, DenseFunction, input, weight, bias)
 
 
 def _check_device_dtype(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
