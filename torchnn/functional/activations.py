@@ -76,6 +76,13 @@ def relu_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
 
 def relu_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Tensor:
     """dz = da * 1[a > 0] (§2.3, ReLU; eq. 2.8); ``out`` receives dz."""
+    if out is None and not torch.compiler.is_compiling() and (
+            not torch._C._are_functorch_transforms_active()):
+        # NOTE: the mask as 0/1 in a's dtype: on the CPU writing a bool mask and multiplying
+        # float by bool is ~4x slower (47 µs vs 14 µs on 256 x 256); out= is kept away from
+        # torch.func transforms and Dynamo, which get the plain form below, and from autograd
+        # (forward AD refuses out= ops; the mask's own derivative is zero, so a is detached)
+        return torch.mul(grad_a, relu_derivative(a.detach(), out=torch.empty_like(a)))
     return torch.mul(grad_a, relu_derivative(a), out=out)
 
 
