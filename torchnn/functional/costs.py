@@ -99,7 +99,9 @@ class SigmoidCrossEntropyFunction(Function):
         scale = _scale(grad_j, ctx.reduction, z.numel())
         grad_z = grad_y = None
         if ctx.needs_input_grad[0]:
-            grad_z = cross_entropy_delta(sigmoid(z), y) * scale  # (A - Y) / m
+            # NOTE: with no graph to build (the usual backward) A = σ(Z) needs no Function
+            a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
+            grad_z = cross_entropy_delta(a, y) * scale  # (A - Y) / m
         if ctx.needs_input_grad[1]:
             grad_y = -z * scale  # dL/dy = -z
         return grad_z, grad_y, None
