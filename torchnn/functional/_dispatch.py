@@ -5,8 +5,12 @@ from __future__ import annotations
 import contextlib
 
 import torch
-from torch._functorch.utils import unwrap_dead_wrappers
 from torch.autograd import Function
+
+try:  # NOTE: a PyTorch internal (torch 2.4-2.13); without it every call takes Function.apply
+    from torch._functorch.utils import unwrap_dead_wrappers
+except ImportError:  # pragma: no cover
+    unwrap_dead_wrappers = None
 
 __all__ = ["pick", "apply", "autocast_state", "maybe_autocast"]
 
@@ -34,7 +38,7 @@ def apply(eager: type[Function], compiled: type[Function], *args):
     """
     if torch.compiler.is_compiling():
         return compiled.apply(*args)
-    if torch._C._are_functorch_transforms_active():
+    if unwrap_dead_wrappers is None or torch._C._are_functorch_transforms_active():
         return eager.apply(*args)
     return super(Function, eager).apply(*unwrap_dead_wrappers(args))
 
