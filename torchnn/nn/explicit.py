@@ -25,8 +25,8 @@ OpenMP fork/join, which on a busy machine costs more than the step.
 
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
-layer) just before eq. 2.12 needs it. It halves the activations kept for backward, and it
-allocates per step (no persistent workspace: holding buffers would undo the saving).
+layer) just before eq. 2.12 needs it. It halves the activations kept for backward; its workspace
+holds the kept A^[l] plus one buffer shared by every dropped layer.
 """
 
 from __future__ import annotations
@@ -98,11 +98,17 @@ class _Workspace:
 
     __slots__ = ("key", "outs", "das", "ones", "serial", "y_in", "y_version", "y_out")
 
-    def __init__(self, net, x: Tensor, key: tuple) -> None:
+    def __init__(self, net, x: Tensor, key: tuple, recompute: bool = False) -> None:
         m, dims = x.shape[0], net.layer_dims
         opts = {"dtype": x.dtype, "device": x.device}
         self.key = key
-        self.outs = [torch.empty(m, n, **opts) for n in dims[1:]]
+        # NOTE: with recompute every dropped A^[l] shares one buffer: the forward needs each only
+        # to compute Z^[l+1], the backward rebuilds them one at a time (after the last user of
+        # the previous one), so the held memory stays the kept layers plus one layer
+        dropped = recomputed_layers(len(dims) - 1, recompute)
+        shared = torch.empty(m * max(dims[l] for l in dropped), **opts) if dropped else None
+        self.outs = [shared[: m * n].view(m, n) if l in dropped else torch.empty(m, n, **opts)
+                     for l, n in enumerate(dims[1:], 1)]
         hidden = dims[1:-1]
         scratch = torch.empty(m * max(hidden), **opts) if hidden else None
         # das[l - 1]: the (m, n[l-1]) view of the scratch dA^[l-1] = dZ^[l] W^[l] is written into
@@ -112,12 +118,14 @@ class _Workspace:
         self.y_in = self.y_version = self.y_out = None  # the last target checked, and its result
 
 
-def _workspace(net, x: Tensor, device: torch.device | None = None) -> _Workspace:
+def _workspace(
+    net, x: Tensor, device: torch.device | None = None, recompute: bool = False
+) -> _Workspace:
     """The reused buffers for this batch shape (replaced when the shape changes)."""
-    key = (x.shape[0], x.dtype, device or x.device, *net.layer_dims)
+    key = (x.shape[0], x.dtype, device or x.device, recompute, *net.layer_dims)
     ws = _WORKSPACES.get(net)
     if ws is None or ws.key != key:
-        ws = _Workspace(net, x, key)
+        ws = _Workspace(net, x, key, recompute)
         _WORKSPACES[net] = ws
     return ws
 
@@ -154,7 +162,7 @@ def forward_tape(
     Returns ``(z_out, a_prev, saved)``: ``a_prev[l-1]`` is A^[l-1] for layer l's dW (eq. 2.10),
     ``saved[l]`` the tensor g'(Z^[l]) is read from (A^[l], or Z^[l] for a negative leaky slope),
     ``None`` where ``recompute`` dropped it. ``a_prev[0]`` is the input itself. ``outs``: the
-    buffers Z^[l] is written into (the workspace; not with ``recompute`` or a negative slope).
+    buffers Z^[l] is written into (the workspace; not with a negative slope).
     """
     if torch.is_grad_enabled():
         with torch.no_grad():
@@ -177,12 +185,12 @@ def forward_tape(
     return z_out, a_prev, saved
 
 
-def _recompute(net, l: int, a_prev: list, saved: list) -> None:
+def _recompute(net, l: int, a_prev: list, saved: list, out: Tensor | None = None) -> None:
     """Rebuild A^[l] (and what g' reads) from the kept A^[l-1]: eqs. 2.3-2.4 once more."""
     lay = net.layers[l - 1]
     name, slope = net.hidden_activation, net.negative_slope
     keep_z = name == "leaky_relu" and slope < 0
-    z = F.dense_forward(a_prev[l - 1], lay.weight, lay.bias)
+    z = _dense(a_prev[l - 1], lay.weight, lay.bias, out)
     a = _FORWARD_INPLACE[name](z.clone() if keep_z else z, slope)
     a_prev[l], saved[l] = a, (z if keep_z else a)
 
@@ -228,9 +236,8 @@ def explicit_step(
         # and updates / gradients are added in the parameters' own dtype, as autograd does
         device = x.device  # NOTE: read once: each ``x.device`` builds a new object (~0.3 µs)
         mixed = torch.is_autocast_enabled(device.type)
-        per_step = mixed or (net.hidden_activation == "leaky_relu" and net.negative_slope < 0) or (
-            recompute and len(params[0]) > 1)
-        ws = None if per_step else _workspace(net, x, device)
+        per_step = mixed or (net.hidden_activation == "leaky_relu" and net.negative_slope < 0)
+        ws = None if per_step else _workspace(net, x, device, recompute and len(params[0]) > 1)
         serial = ws.serial if ws is not None else (
             device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS)
         if serial and torch.get_num_threads() > 1:
@@ -326,7 +333,7 @@ def _step(
     for l in range(len(weights), 0, -1):
         w, b = weights[l - 1], biases[l - 1]
         if a_prev[l - 1] is None:
-            _recompute(net, l - 1, a_prev, saved)
+            _recompute(net, l - 1, a_prev, saved, ws and ws.outs[l - 2])
         da = None
         if l > 1:  # dA^[l-1] = dZ^[l] W^[l]  (2.12), before W^[l] moves
             da = F.dense_grad_input(dz, w) if ws is None else torch.mm(dz, w, out=ws.das[l - 1])
