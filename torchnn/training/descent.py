@@ -19,9 +19,10 @@ BACKWARDS = ("explicit", "autograd")
 def explicit_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """J, with dJ/dW^[l], dJ/db^[l] from ``net.backprop`` (eqs. 2.9-2.12) in every ``.grad``.
 
-    NOTE: autocast is switched off here: the explicit equations run in the parameters' dtype
-    (under autocast they would give bfloat16 gradients for float32 parameters). Mixed precision
-    applies to the autograd path and to evaluation.
+    NOTE: autocast is switched off here: the explicit equations run in the parameters' dtype,
+    so the fused in-place steps (no per-step buffers) apply. ``backprop`` itself works under
+    autocast (float32 gradients, tested); mixed precision here covers the autograd path and
+    evaluation.
     """
     for p in net.parameters():
         p.grad = None  # backprop accumulates, as .backward() does
