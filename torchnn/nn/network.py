@@ -12,7 +12,7 @@ from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn.activation import ACTIVATIONS, get_activation
 from torchnn.nn.dense import Dense
-from torchnn.nn.explicit import explicit_step
+from torchnn.nn.explicit import explicit_step, gd_step_fast
 
 __all__ = ["DeepNetwork", "LogisticRegression"]
 
@@ -294,8 +294,13 @@ class DeepNetwork(nn.Module):
             raise ValueError(f"gd_step: lr must be a positive number, got {lr!r}")
         self._check_input(x)
         check_values = check_values and self._check_values(x, y)
-        on_cost = self._cost_check(x, "gd_step") if check_values else None
         recompute = self.recompute if recompute is None else recompute
+        if not recompute:  # the usual loop: straight to the kernels (None if that can't apply)
+            where = f"{type(self).__name__}.gd_step" if check_values else None
+            cost = gd_step_fast(self, x, y, float(lr), where)
+            if cost is not None:
+                return cost
+        on_cost = self._cost_check(x, "gd_step") if check_values else None
         return explicit_step(self, x, y, float(lr), recompute, on_cost)
 
     def _cost_check(self, x: Tensor, method: str):
