@@ -59,6 +59,14 @@ def _class_cases():
         ("ReLUFunction", F.ReLUFunction, (z,), torch.relu),
         ("LeakyReLUFunction", F.LeakyReLUFunction, (z, 0.2), TF.leaky_relu),
         ("DenseFunction", F.DenseFunction, (z, w, b), TF.linear),
+        *((f"DenseActivationFunction[{g}]", F.DenseActivationFunction, (z, w, b, g, 0.2),
+           lambda z, w, b, g, s: TF.leaky_relu(TF.linear(z, w, b), s) if g == "leaky_relu"
+           else getattr(torch, g)(TF.linear(z, w, b)))
+          for g in ("sigmoid", "tanh", "relu", "leaky_relu")),
+        *((f"dense_activation[{g}]", F.dense_activation, (z, w, b, g, -0.5),
+           lambda z, w, b, g, s: TF.leaky_relu(TF.linear(z, w, b), s) if g == "leaky_relu"
+           else TF.linear(z, w, b))
+          for g in ("leaky_relu", "identity")),
         ("SigmoidCrossEntropyFunction", F.SigmoidCrossEntropyFunction, (z, y, "sum"), bce),
         ("SquaredErrorFunction", F.SquaredErrorFunction, (z, y, "none"), mse),
         ("leaky_relu(slope=-0.5)", F.leaky_relu, (z, -0.5), TF.leaky_relu),

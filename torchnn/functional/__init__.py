@@ -37,8 +37,10 @@ from torchnn.functional.dense import (
     dense_grad_weight,
     linear,
 )
+from torchnn.functional.layer import DenseActivationFunction, dense_activation
 
 __all__ = [
+    "DenseActivationFunction",
     "DenseFunction",
     "LeakyReLUFunction",
     "ReLUFunction",
@@ -50,6 +52,7 @@ __all__ = [
     "cross_entropy_delta",
     "cross_entropy_loss_from_logits",
     "dense",
+    "dense_activation",
     "dense_forward",
     "dense_grad_bias",
     "dense_grad_input",

@@ -27,6 +27,7 @@ __all__ = [
     "dense_grad_weight",
     "dense_grad_bias",
     "dense_grad_step_",
+    "dense_tangent",
 ]
 
 
@@ -151,18 +152,25 @@ class _DenseFwd(DenseFunction):
 
     @staticmethod
     def jvp(ctx, a_prev_t, weight_t, bias_t):
-        # dZ = dA_prev Wᵀ + A_prev dWᵀ + db: the product rule on eq. 2.3
         a_prev, weight = ctx.saved_tensors
-        z_t = None
-        if a_prev_t is not None:
-            z_t = dense_forward(a_prev_t, weight, None)
-        if weight_t is not None:
-            term = dense_forward(a_prev, weight_t, None)
-            z_t = term if z_t is None else z_t + term
-        if bias_t is not None:
-            shape = (*a_prev.shape[:-1], bias_t.shape[-1])
-            z_t = bias_t.expand(shape) if z_t is None else z_t + bias_t
-        return z_t
+        return dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
+
+
+def dense_tangent(
+    a_prev: Tensor, weight: Tensor, a_prev_t: Tensor | None, weight_t: Tensor | None,
+    bias_t: Tensor | None,
+) -> Tensor | None:
+    """Forward-mode dZ = dA_prev Wᵀ + A_prev dWᵀ + db: the product rule on eq. 2.3."""
+    z_t = None
+    if a_prev_t is not None:
+        z_t = dense_forward(a_prev_t, weight, None)
+    if weight_t is not None:
+        term = dense_forward(a_prev, weight_t, None)
+        z_t = term if z_t is None else z_t + term
+    if bias_t is not None:
+        shape = (*a_prev.shape[:-1], bias_t.shape[-1])
+        z_t = bias_t.expand(shape) if z_t is None else z_t + bias_t
+    return z_t
 
 
 def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -178,34 +186,34 @@ def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     Returns:
         Z, shape ``(*, n[l])``.
     """
-    check_floating(input, "input", "dense")
-    check_floating(weight, "weight", "dense")
+    check_dense_args(input, weight, bias, "dense")
+    return apply(_DenseFwd, DenseFunction, input, weight, bias)
+
+
+def check_dense_args(input: Tensor, weight: Tensor, bias: Tensor | None, where: str) -> None:
+    """Types, shapes, one device and one dtype (unless autocast casts them): metadata only."""
+    check_floating(input, "input", where)
+    check_floating(weight, "weight", where)
     if input.dim() == 0 or weight.dim() != 2 or input.shape[-1] != weight.shape[1]:
         raise ValueError(
-            f"dense: input has shape {tuple(input.shape)} and weight {tuple(weight.shape)}; "
+            f"{where}: input has shape {tuple(input.shape)} and weight {tuple(weight.shape)}; "
             f"expected input (*, {weight.shape[-1] if weight.dim() else 'n_in'}) and a 2-D weight "
             "(n_out, n_in)"
         )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise ValueError(
-            f"dense: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},) "
+            f"{where}: bias has shape {tuple(bias.shape)}, expected ({weight.shape[0]},) "
             "to match weight's first dimension"
         )
-    _check_device_dtype(input, weight, bias)
-    return apply(_DenseFwd, DenseFunction, input, weight, bias)
-
-
-def _check_device_dtype(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
-    """One device for all, one dtype for all (unless autocast casts them): metadata only."""
-    check_same_device(input, weight, "input", "weight", "dense")
+    check_same_device(input, weight, "input", "weight", where)
     if bias is not None:
-        check_same_device(bias, weight, "bias", "weight", "dense")
+        check_same_device(bias, weight, "bias", "weight", where)
     if torch.is_autocast_enabled(input.device.type):
         return
     for name, t in (("input", input), ("bias", bias)):
         if t is not None and t.dtype != weight.dtype:
             raise TypeError(
-                f"dense: {name} has dtype {t.dtype} but weight has dtype {weight.dtype}; "
+                f"{where}: {name} has dtype {t.dtype} but weight has dtype {weight.dtype}; "
                 f"expected one dtype: call {name}.to({weight.dtype})"
             )
 

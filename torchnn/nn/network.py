@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from torchnn import _validate as V
 from torchnn import functional as F
-from torchnn.nn.activation import ACTIVATIONS, get_activation
+from torchnn.nn.activation import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh, get_activation
 from torchnn.nn.dense import Dense
 from torchnn.nn.explicit import explicit_step, gd_step_fast
 
@@ -19,6 +19,22 @@ __all__ = ["DeepNetwork", "LogisticRegression"]
 _functorch_active = torch._C._functorch.peek_interpreter_stack  # not None inside vmap / grad
 
 OUTPUT_ACTIVATIONS = ("sigmoid", "identity", "relu")
+
+# the activation module type a hidden layer must have to run fused with its Dense
+_FUSED = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU}
+_module_hooks = nn.modules.module
+
+
+def _hooked(module: nn.Module) -> bool:
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
+
+
+def _global_hooks() -> bool:
+    """``nn.modules.module.register_module_forward_hook`` and friends, set for every module."""
+    return bool(_module_hooks._global_forward_hooks or _module_hooks._global_forward_pre_hooks
+                or _module_hooks._global_backward_hooks
+                or _module_hooks._global_backward_pre_hooks)
 
 
 def _check_layer_dims(layer_dims: Sequence[int]) -> list[int]:
@@ -208,17 +224,37 @@ class DeepNetwork(nn.Module):
         V.validate_data(x, y, task, where=type(self).__name__)
 
     def logits(self, x: Tensor) -> Tensor:
-        """Z^[L], the last layer's linear output, computed through the autograd Functions."""
+        """Z^[L], the last layer's linear output, computed through the autograd Functions.
+
+        Each hidden layer runs as one ``DenseActivationFunction`` (eqs. 2.3-2.4 with backward
+        2.10-2.12 in one node) unless a module hook or a replaced module asks for the modules
+        to be called one by one (``Dense`` then the activation): the same values and gradients.
+        """
         self._check_input(x)
         # NOTE: no ``self.layers[:-1]``: slicing a ModuleList builds a new one (~9 µs a call)
         layers, hidden = self.layers, self.hidden
         last = len(layers) - 1
+        fused = last > 0 and self._fusable()
+        name, slope = self.hidden_activation, self.negative_slope
         a = x
         for l, layer in enumerate(layers):
+            if l < last and fused:  # A^[l] = g(W^[l] A^[l-1] + b^[l])
+                a = F.dense_activation(a, layer.weight, layer.bias, name, slope)
+                continue
             a = layer(a)  # Z^[l] = W^[l] A^[l-1] + b^[l]
             if l < last:
                 a = hidden(a)  # A^[l] = g(Z^[l])
         return a
+
+    def _fusable(self) -> bool:
+        """Whether hidden layers may run as one Function each: the modules are ours, unhooked."""
+        if self.hidden_activation not in _FUSED or (
+                self.hidden_activation == "leaky_relu" and self.negative_slope < 0):
+            return False
+        if type(self.hidden) is not _FUSED[self.hidden_activation] or _hooked(self.hidden) or (
+                _global_hooks()):
+            return False
+        return all(type(layer) is Dense and not _hooked(layer) for layer in self.layers)
 
     def forward(self, x: Tensor) -> Tensor:
         """A^[L] = g^[L](Z^[L]) (eq. 2.4): probabilities for a classifier, values otherwise."""

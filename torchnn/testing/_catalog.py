@@ -38,7 +38,7 @@ def _inputs(seed: int = 0) -> dict[str, Tensor]:
 
 
 def function_cases(seed: int = 0) -> list[Case]:
-    """The seven Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
+    """The eight Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
     t = _inputs(seed)
     z, w, b, y = t["z"], t["w"], t["b"], t["y"]
     return [
@@ -47,6 +47,8 @@ def function_cases(seed: int = 0) -> list[Case]:
         Case("relu", F.relu, (z,), TF.relu),
         Case("leaky_relu", F.leaky_relu, (z, 0.01), TF.leaky_relu),
         Case("dense", F.dense, (z, w, b), TF.linear),
+        Case("dense_activation", F.dense_activation, (z, w, b, "tanh"),
+             lambda z, w, b, g: torch.tanh(TF.linear(z, w, b))),
         Case("bce_with_logits", F.binary_cross_entropy_with_logits, (z, y),
              TF.binary_cross_entropy_with_logits),
         Case("mse_loss", F.mse_loss, (z, y), TF.mse_loss),
