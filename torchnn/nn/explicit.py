@@ -337,7 +337,7 @@ def _fast_gd_step(
     weights, biases = params
     outs, das, ones = ws.outs, ws.das, ws.ones
     _, act_, derivative = ws.fast
-    linear, mm = torch._C._nn.linear, torch.mm
+    linear, mm, mul = torch._C._nn.linear, torch.mm, torch.mul
     last = len(weights) - 1
     saved = [x]
     a = x
@@ -360,7 +360,9 @@ def _fast_gd_step(
     for l in range(last, -1, -1):
         w = weights[l]
         if l:  # dA^[l-1] = dZ^[l] W^[l]  (2.12), before W^[l] moves
-            da = mm(dz, w, out=das[l])
+            # NOTE: with one unit (n[l] = 1) the product is an outer product: the broadcast
+            # multiply gives the same bits (one product per element) without a GEMM call
+            da = (mul if w.shape[0] == 1 else mm)(dz, w, out=das[l])
         dense_grad_step_(dz, saved[l], w, biases[l], alpha, ones)  # (2.10-2.11), no dW stored
         if l:
             dz = derivative(saved[l], out=saved[l]).mul_(da)  # dZ = dA * g'(Z)  (2.12)
