@@ -31,6 +31,23 @@ def test_direct_path_equals_general_step_bit_for_bit(hidden):
         assert torch.equal(p, q)
 
 
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("dims", [(2, 4, 1), (3, 5, 4, 2)])
+def test_direct_path_equals_the_general_engine_without_workspace(hidden, dims):
+    # NOTE: the general body with no workspace: plain GEMMs, sums and adds, no out= buffers,
+    # no broadcast outer product; equal to float32 rounding
+    net, x, y = _setup(hidden, dims)
+    twin = copy.deepcopy(net)
+    for _ in range(5):
+        j_fast = net.gd_step(x, y, lr=0.3)
+        with torch.no_grad():
+            j_general = explicit._step(twin, x, y, 0.3, False, None, explicit._params(twin),
+                                       False, None)
+        torch.testing.assert_close(j_fast, j_general, rtol=1e-6, atol=1e-7)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
 def test_direct_path_is_taken_only_once_the_workspace_exists():
     net, x, y = _setup()
     assert explicit.gd_step_fast(net, x, y, 0.1, None) is None  # no workspace yet
