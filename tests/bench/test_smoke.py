@@ -57,3 +57,27 @@ def test_algorithm_1_2_equals_1_3():
     w2, b2, j2 = logreg_vectorised_step(w, b, X, Y, 0.1)
     np.testing.assert_allclose(w1, w2, atol=1e-12)
     assert b1 == pytest.approx(b2, abs=1e-12) and j1 == pytest.approx(j2, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", range(1, 9))
+def test_round_orders_balance_which_variant_follows_which(n):
+    from collections import Counter
+
+    from torchnn.bench.measure import balanced_orders
+
+    rows = balanced_orders(n)
+    assert all(sorted(row) == list(range(n)) for row in rows)
+    follows = Counter(pair for row in rows for pair in zip(row, row[1:]))
+    assert set(follows) == {(a, b) for a in range(n) for b in range(n) if a != b}
+    assert len(set(follows.values())) <= 1  # every ordered pair equally often
+
+
+def test_interleaved_times_uses_the_balanced_orders():
+    from torchnn.bench.measure import balanced_orders, interleaved_times
+
+    seen = []
+    steps = {name: (lambda name=name: seen.append(name)) for name in "abcd"}
+    interleaved_times(steps, repeats=4, min_block_s=0.0, warmup=1)
+    timed = seen[4:]  # after the one sizing call each
+    rows = [["abcd"[k] for k in row] for row in balanced_orders(4)]
+    assert timed == [name for row in rows for name in row]
