@@ -73,8 +73,9 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
                                t <= 1.20, best=r["min_s"] / e["min_s"]))
             out.append(_target(f"large {act}: recompute saved / activations",
                                r.get("saved_ratio"), "<= 0.50",
-                               r.get("saved_ratio") is not None and r["saved_ratio"] <= 0.5005,
-                               "Z^[L] (m x 1) counts too, so half the hidden layers is 0.5001"))
+                               r.get("saved_ratio") is not None and r["saved_ratio"] <= 0.5,
+                               "Z^[L] (m x 1) counts too: half the hidden layers plus it is "
+                               "0.50012 on the large network"))
     for row in memory:
         for variant in ("autograd", "explicit"):
             r = row["ratios"].get(variant)
@@ -137,7 +138,8 @@ def markdown(report: dict) -> str:
                   "|---|---|---|---|---|"]
         for t in report["targets"]:
             met = "n/a" if t["met"] is None else ("yes" if t["met"] else "**no**")
-            lines.append(f"| {t['target']} | {_fmt(t['measured'], '.3f')} | "
+            digits = ".5f" if "saved" in t["target"] else ".3f"  # 0.50012 is not 0.500
+            lines.append(f"| {t['target']} | {_fmt(t['measured'], digits)} | "
                          f"{_fmt(t.get('best'), '.3f')} | {t['goal']} | {met} |")
     lr = report.get("logreg")
     if lr:
