@@ -155,3 +155,100 @@ def test_network_runs_one_node_per_hidden_layer_and_modules_with_hooks():
     net.logits(x)
     handle.remove()
     assert seen[1:] == [torch.Size([9, 6]), torch.Size([9, 5])]
+
+
+# ----------------------------------------------------------------------------------------------
+# dense_cross_entropy: the output layer and J as one Function
+# ----------------------------------------------------------------------------------------------
+
+
+def _out_inputs(dtype=torch.float64, y_grad=False, seed=0):
+    x, w, b = _inputs(dtype, seed=seed)
+    y = torch.rand(7, 3, generator=torch.Generator().manual_seed(seed + 1), dtype=dtype)
+    return x, w, b, y.requires_grad_(y_grad)
+
+
+def _bce_of_dense(x, w, b, y):
+    return TF.binary_cross_entropy_with_logits(TF.linear(x, w, b), y)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_cross_entropy_layer_equals_dense_then_cost_bit_for_bit(dtype):
+    x, w, b, y = _out_inputs(dtype)
+    j = F.dense_cross_entropy(x, w, b, y)
+    ref = F.binary_cross_entropy_with_logits(F.dense(x, w, b), y)
+    assert "DenseCrossEntropy" in j.grad_fn.name()
+    assert torch.equal(j, ref)
+    for a, r in zip(torch.autograd.grad(j, (x, w, b)), torch.autograd.grad(ref, (x, w, b))):
+        assert torch.equal(a, r)
+
+
+def test_cross_entropy_layer_matches_torch_including_the_target_gradient():
+    x, w, b, y = _out_inputs(y_grad=True)
+    j, ref = F.dense_cross_entropy(x, w, b, y), _bce_of_dense(x, w, b, y)
+    torch.testing.assert_close(j, ref)
+    for a, r in zip(torch.autograd.grad(j, (x, w, b, y)), torch.autograd.grad(ref, (x, w, b, y))):
+        torch.testing.assert_close(a, r)
+    assert torch.autograd.gradcheck(F.dense_cross_entropy, (x, w, b, y))
+    assert torch.autograd.gradgradcheck(F.dense_cross_entropy, (x, w, b, y))
+
+
+def test_cross_entropy_layer_raw_backward_shapes_and_saved_tensors():
+    saved = []
+
+    def pack(t):
+        saved.append(t)
+        return t
+
+    x, w, b, y = _out_inputs(torch.float32, y_grad=True)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        j = F.dense_cross_entropy(x, w, b, y)
+    # only its inputs: Z is recomputed in backward, so no activation of its own is kept
+    assert {t.data_ptr() for t in saved} == {x.data_ptr(), w.data_ptr(), b.data_ptr(),
+                                             y.data_ptr()}
+    grads = j.grad_fn.apply(torch.ones(()))
+    assert [tuple(g.shape) for g in grads] == [(7, 5), (3, 5), (3,), (7, 3)]
+
+
+def test_cross_entropy_layer_labels_and_errors():
+    x, w, b, y = _out_inputs(torch.float32)
+    labels = (y > 0.5).long()
+    torch.testing.assert_close(F.dense_cross_entropy(x, w, b, labels),
+                               _bce_of_dense(x, w, b, labels.float()))
+    with pytest.raises(ValueError, match=r"target shape \(7, 2\) must equal the layer's output "
+                                         r"shape \(7, 3\)"):
+        F.dense_cross_entropy(x, w, b, y[:, :2])
+    with pytest.raises(TypeError, match="expected target as a torch.Tensor, got list"):
+        F.dense_cross_entropy(x, w, b, [[0.0] * 3] * 7)
+    with pytest.raises(ValueError, match=r"dense_cross_entropy: input has shape \(7, 4\)"):
+        F.dense_cross_entropy(x[:, :4], w, b, y)
+
+
+def test_cross_entropy_layer_under_autocast_runs_the_cost_in_float32():
+    x, w, b, y = _out_inputs(torch.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        j = F.dense_cross_entropy(x, w, b, y)
+        ref = _bce_of_dense(x, w, b, y)
+    assert j.dtype == ref.dtype == torch.float32
+    torch.testing.assert_close(j, ref, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("hook_on", [None, "last", "hidden"])
+def test_network_cost_is_one_node_for_the_output_layer_unless_hooked(hook_on):
+    net = _net("tanh")
+    seq = net.to_torch()
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(9, 4, generator=gen)
+    y = (torch.rand(9, 1, generator=gen) > 0.5).float()
+    seen = []
+    module = {"last": net.layers[2], "hidden": net.hidden, None: None}[hook_on]
+    handle = module and module.register_forward_hook(lambda *args: seen.append(1))
+    cost = net.cost(x, y)
+    if handle:
+        handle.remove()
+    assert ("DenseCrossEntropy" in cost.grad_fn.name()) == (hook_on is None or hook_on == "hidden")
+    assert bool(seen) == (hook_on is not None)
+    cost.backward()
+    TF.binary_cross_entropy(seq(x), y).backward()
+    for p, q in zip(net.parameters(), seq.parameters()):
+        torch.testing.assert_close(p.grad, q.grad)

@@ -63,6 +63,10 @@ def _class_cases():
            lambda z, w, b, g, s: TF.leaky_relu(TF.linear(z, w, b), s) if g == "leaky_relu"
            else getattr(torch, g)(TF.linear(z, w, b)))
           for g in ("sigmoid", "tanh", "relu", "leaky_relu")),
+        ("DenseCrossEntropyFunction", F.DenseCrossEntropyFunction, (z, w, b, y[:, :2]),
+         lambda z, w, b, y: TF.binary_cross_entropy_with_logits(TF.linear(z, w, b), y)),
+        ("dense_cross_entropy(bias=None)", F.dense_cross_entropy, (z, w, None, y[:, :2]),
+         lambda z, w, b, y: TF.binary_cross_entropy_with_logits(TF.linear(z, w, b), y)),
         *((f"dense_activation[{g}]", F.dense_activation, (z, w, b, g, -0.5),
            lambda z, w, b, g, s: TF.leaky_relu(TF.linear(z, w, b), s) if g == "leaky_relu"
            else TF.linear(z, w, b))

@@ -172,6 +172,9 @@ def test_eager_class_has_jvp_and_compiled_call_avoids_it(case):
             for t in case.inputs]
     eager_cls = case.fn(*args).grad_fn._forward_cls
     assert defines_jvp(eager_cls)
+    # NOTE: every case compiles the same ``over_tensors`` code object; without a reset Dynamo
+    # stops recompiling it after 8 cases and runs the rest eagerly (frame_count 0)
+    torch._dynamo.reset()
     counter = CompileCounterWithBackend("eager")
     f = over_tensors(case, case.fn)
     tensors = [a for a in args if isinstance(a, torch.Tensor)]

@@ -37,10 +37,16 @@ from torchnn.functional.dense import (
     dense_grad_weight,
     linear,
 )
-from torchnn.functional.layer import DenseActivationFunction, dense_activation
+from torchnn.functional.layer import (
+    DenseActivationFunction,
+    DenseCrossEntropyFunction,
+    dense_activation,
+    dense_cross_entropy,
+)
 
 __all__ = [
     "DenseActivationFunction",
+    "DenseCrossEntropyFunction",
     "DenseFunction",
     "LeakyReLUFunction",
     "ReLUFunction",
@@ -53,6 +59,7 @@ __all__ = [
     "cross_entropy_loss_from_logits",
     "dense",
     "dense_activation",
+    "dense_cross_entropy",
     "dense_forward",
     "dense_grad_bias",
     "dense_grad_input",

@@ -24,6 +24,7 @@ __all__ = [
     "cross_entropy_loss_from_logits",
     "cross_entropy_cost",
     "cross_entropy_delta",
+    "cross_entropy_value",
     "squared_error_delta",
 ]
 
@@ -52,6 +53,19 @@ def cross_entropy_cost(z: Tensor, y: Tensor) -> Tensor:
     # NOTE: the aten op itself (reduction 1 = mean): the torch.nn.functional wrapper adds ~1 µs
     # of Python checks, a visible share of the seed's 2-4-1 step
     return torch.binary_cross_entropy_with_logits(z, y, None, None, 1)
+
+
+def cross_entropy_value(z: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
+    """J's value (reduced as ``reduction``) for a Function's forward, where no graph is built.
+
+    NOTE: from PyTorch's fused kernel in float32 / float64 eager code, one call instead of five
+    ops and the reduction (as ``cross_entropy_cost``); the stable form otherwise (in half
+    precision the CPU kernel is ~1e-3 off, our form is not; Dynamo and torch.func get the ops).
+    """
+    if z.dtype in _FUSED_DTYPES and not torch.compiler.is_compiling() and (
+            not torch._C._are_functorch_transforms_active()):
+        return torch.binary_cross_entropy_with_logits(z, y, None, None, _REDUCTION_ENUM[reduction])
+    return _reduce(cross_entropy_loss_from_logits(z, y), reduction)
 
 
 def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:
@@ -89,14 +103,7 @@ class SigmoidCrossEntropyFunction(Function):
 
     @staticmethod
     def forward(z: Tensor, y: Tensor, reduction: str) -> Tensor:
-        if z.dtype in _FUSED_DTYPES and not torch.compiler.is_compiling() and (
-                not torch._C._are_functorch_transforms_active()):
-            # NOTE: the value (no graph is built in a Function's forward) from PyTorch's fused
-            # kernel, one call instead of five ops and the reduction: as ``cross_entropy_cost``
-            # (not in half precision: the CPU kernel is ~1e-3 off there, our form is not)
-            return torch.binary_cross_entropy_with_logits(
-                z, y, None, None, _REDUCTION_ENUM[reduction])
-        return _reduce(cross_entropy_loss_from_logits(z, y), reduction)
+        return cross_entropy_value(z, y, reduction)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -185,17 +192,26 @@ class _SquaredErrorFwd(SquaredErrorFunction):
 # ----------------------------------------------------------------------------------------------
 
 
-def _check(name: str, input: Tensor, target: Tensor, reduction: str) -> None:
+def check_cost_args(
+    name: str, input: Tensor, target: Tensor, reduction: str, check_shape: bool = True,
+    check_device: bool = True,
+) -> None:
+    """A floating input, a tensor target of the same shape and device, a known reduction."""
     check_floating(input, "input", name)
     check_tensor(target, "target", name)  # NOTE: integer / boolean labels are accepted (cast)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if input.shape != target.shape:
+    if check_shape and input.shape != target.shape:
+        what = "the layer's output" if name == "dense_cross_entropy" else "input"
         raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} must equal input shape "
+            f"{name}: target shape {tuple(target.shape)} must equal {what} shape "
             f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)"
         )
-    check_same_device(target, input, "target", "input", name)
+    if check_device:
+        check_same_device(target, input, "target", "input", name)
+
+
+_check = check_cost_args
 
 
 def binary_cross_entropy_with_logits(

@@ -190,6 +190,11 @@ def dense(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(_DenseFwd, DenseFunction, input, weight, bias)
 
 
+def apply_dense(a_prev: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    """``dense`` without the argument checks, for callers that made them already."""
+    return apply(_DenseFwd, DenseFunction, a_prev, weight, bias)
+
+
 def check_dense_args(input: Tensor, weight: Tensor, bias: Tensor | None, where: str) -> None:
     """Types, shapes, one device and one dtype (unless autocast casts them): metadata only."""
     check_floating(input, "input", where)

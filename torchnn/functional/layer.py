@@ -1,9 +1,16 @@
-"""One whole hidden layer as one autograd Function: eqs. 2.3-2.4 forward, 2.12 and 2.10-2.11
-backward, so a network pays one Function's Python bookkeeping per layer instead of two.
+"""Whole layers as single autograd Functions, so a network pays one Function's Python
+bookkeeping per layer instead of two or three.
+
+A hidden layer (``dense_activation``):
 
     forward:   A = g(A_prev Wᵀ + b)                    (eqs. 2.3-2.4; g applied over Z in place)
     backward:  dZ = dA * g'(Z), g' read from A        (eq. 2.12, second half; §2.3)
                dW = dZᵀ A_prev, db = Σ dZ, dA_prev = dZ W   (eqs. 2.10-2.12)
+
+The output layer with the cost (``dense_cross_entropy``):
+
+    forward:   J = (1/m) Σ L(σ(A_prev Wᵀ + b), Y)       (eqs. 2.3-2.4 and §1.2)
+    backward:  dZ = (A - Y) / m                        (eq. 2.9), then eqs. 2.10-2.12 as above
 
 The derivative rules are the same functions ``torchnn.functional.activations`` and
 ``torchnn.functional.dense`` use (the one source of truth); this file only composes them. What the
@@ -24,10 +31,17 @@ from torchnn.functional.activations import (
     leaky_relu_backward,
     relu_backward,
     relu_derivative,
+    sigmoid,
     sigmoid_backward,
     sigmoid_derivative,
     tanh_backward,
     tanh_derivative,
+)
+from torchnn.functional.costs import (
+    binary_cross_entropy_with_logits,
+    check_cost_args,
+    cross_entropy_delta,
+    cross_entropy_value,
 )
 from torchnn.functional.dense import (
     check_dense_args,
@@ -39,7 +53,10 @@ from torchnn.functional.dense import (
     dense_tangent,
 )
 
-__all__ = ["DenseActivationFunction", "dense_activation", "FUSED_ACTIVATIONS"]
+__all__ = [
+    "DenseActivationFunction", "DenseCrossEntropyFunction", "dense_activation",
+    "dense_cross_entropy", "FUSED_ACTIVATIONS",
+]
 
 FUSED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
@@ -179,3 +196,110 @@ def dense_activation(
         return leaky_relu(dense(input, weight, bias), negative_slope)
     return apply(_DenseActivationFwd, DenseActivationFunction, input, weight, bias, activation,
                  float(negative_slope))
+
+
+def apply_dense_activation(
+    a_prev: Tensor, weight: Tensor, bias: Tensor | None, activation: str, negative_slope: float
+) -> Tensor:
+    """``dense_activation`` without the argument checks, for callers that made them already
+    (``DeepNetwork``: x checked once per call, the parameters its own). A fusable activation
+    only (``FUSED_ACTIVATIONS``, a slope >= 0)."""
+    return apply(_DenseActivationFwd, DenseActivationFunction, a_prev, weight, bias, activation,
+                 negative_slope)
+
+
+# ----------------------------------------------------------------------------------------------
+# the output layer and the cost
+# ----------------------------------------------------------------------------------------------
+
+
+def _grad_j_scale(grad_j: Tensor, numel: int) -> Tensor:
+    return grad_j / numel  # the mean's 1/m (eqs. 2.10-2.11), times the incoming dJ
+
+
+class DenseCrossEntropyFunction(Function):
+    """J = mean L(σ(A_prev Wᵀ + b), Y) (§1.2); dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12.
+
+    Saves only its inputs (A_prev is the previous layer's saved output, W and b parameters, Y the
+    data) and recomputes the m × n[L] product Z in backward: one small GEMM instead of a saved
+    tensor. dY = -Z / m when the target needs a gradient.
+    """
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor) -> Tensor:
+        return cross_entropy_value(dense_forward(a_prev, weight, bias), target)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad_j):
+        a_prev, weight, bias, target = ctx.saved_tensors
+        z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
+        scale = _grad_j_scale(grad_j, z.numel())
+        grad_a_prev = grad_weight = grad_bias = grad_target = None
+        if any(ctx.needs_input_grad[:3]):
+            # NOTE: with a graph to build (double backward) A = σ(Z) goes through our Function
+            a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
+            grad_z = cross_entropy_delta(a, target) * scale  # dZ = (A - Y) / m  (2.9)
+            if ctx.needs_input_grad[0]:
+                grad_a_prev = dense_grad_input(grad_z, weight)  # dA_prev = dZ W  (2.12)
+            if ctx.needs_input_grad[1]:
+                grad_weight = dense_grad_weight(grad_z, a_prev)  # dW = dZᵀ A_prev  (2.10)
+            if ctx.needs_input_grad[2]:
+                grad_bias = dense_grad_bias(grad_z)  # db = Σ dZ  (2.11)
+        if ctx.needs_input_grad[3]:
+            grad_target = -z * scale  # dL/dy = -z
+        return grad_a_prev, grad_weight, grad_bias, grad_target
+
+
+class _DenseCrossEntropyFwd(DenseCrossEntropyFunction):
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        DenseCrossEntropyFunction.setup_context(ctx, inputs, output)
+        ctx.save_for_forward(*inputs)
+
+    @staticmethod
+    def jvp(ctx, a_prev_t, weight_t, bias_t, target_t):
+        # dJ = mean((A - Y) dZ - Z dY): the VJP's rule applied to the tangents
+        a_prev, weight, bias, target = ctx.saved_tensors
+        z = dense_forward(a_prev, weight, bias)
+        z_t = dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
+        dj = torch.zeros_like(z)
+        if z_t is not None:
+            dj = dj + cross_entropy_delta(sigmoid(z), target) * z_t
+        if target_t is not None:
+            dj = dj - z * target_t
+        return dj.mean()
+
+
+def dense_cross_entropy(
+    input: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor
+) -> Tensor:
+    """J of the seed's output layer: the mean cross-entropy of σ(A_prev Wᵀ + b) against Y.
+
+    The same value and gradients as ``binary_cross_entropy_with_logits(dense(input, weight,
+    bias), target)`` (and ``torch.nn.functional``'s), as one autograd Function: backward
+    dZ = (A - Y) / m (eq. 2.9), then dW, db, dA_prev (eqs. 2.10-2.12). ``target``: the shape of
+    the layer's output ``(*, n_out)``; integer or boolean labels are cast. Under autocast it runs
+    as the two Functions (the cost in float32, as PyTorch's autocast does).
+    """
+    check_dense_args(input, weight, bias, "dense_cross_entropy")
+    out_shape = (*input.shape[:-1], weight.shape[0])
+    if not isinstance(target, Tensor) or tuple(target.shape) != out_shape:
+        check_cost_args("dense_cross_entropy", torch.empty(out_shape, device="meta"), target,
+                        "mean", check_device=False)
+    check_cost_args("dense_cross_entropy", input, target, "mean", check_shape=False)
+    if torch.is_autocast_enabled(input.device.type):
+        return binary_cross_entropy_with_logits(dense(input, weight, bias), target)
+    return apply_dense_cross_entropy(input, weight, bias, target.to(input.dtype))
+
+
+def apply_dense_cross_entropy(
+    a_prev: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor
+) -> Tensor:
+    """``dense_cross_entropy`` without the argument checks (``target`` already in the dtype)."""
+    return apply(_DenseCrossEntropyFwd, DenseCrossEntropyFunction, a_prev, weight, bias, target)

@@ -10,6 +10,8 @@ from torch import Tensor, nn
 
 from torchnn import _validate as V
 from torchnn import functional as F
+from torchnn.functional.dense import apply_dense
+from torchnn.functional.layer import apply_dense_activation, apply_dense_cross_entropy
 from torchnn.nn.activation import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh, get_activation
 from torchnn.nn.dense import Dense
 from torchnn.nn.explicit import explicit_step, gd_step_fast
@@ -231,30 +233,44 @@ class DeepNetwork(nn.Module):
         to be called one by one (``Dense`` then the activation): the same values and gradients.
         """
         self._check_input(x)
+        a, plain = self._hidden_layers(x)
+        last = self._modules["layers"]._modules[str(len(self.layers) - 1)]
+        if plain:  # the arguments are checked: x above, the parameters are the network's own
+            p = last._parameters
+            return apply_dense(a, p["weight"], p["bias"])
+        return last(a)  # Z^[L] = W^[L] A^[L-1] + b^[L]
+
+    def _hidden_layers(self, x: Tensor) -> tuple[Tensor, bool]:
+        """A^[L-1] (x itself for one layer), and whether the modules may be bypassed (unhooked
+        ``Dense`` layers; then hidden layers run fused where the activation allows)."""
         # NOTE: no ``self.layers[:-1]``: slicing a ModuleList builds a new one (~9 µs a call)
         layers, hidden = self.layers, self.hidden
         last = len(layers) - 1
-        fused = last > 0 and self._fusable()
+        plain = self._plain_layers()
+        fused = plain and last > 0 and self._fusable_hidden()
         name, slope = self.hidden_activation, self.negative_slope
         a = x
         for l, layer in enumerate(layers):
-            if l < last and fused:  # A^[l] = g(W^[l] A^[l-1] + b^[l])
-                a = F.dense_activation(a, layer.weight, layer.bias, name, slope)
-                continue
-            a = layer(a)  # Z^[l] = W^[l] A^[l-1] + b^[l]
-            if l < last:
-                a = hidden(a)  # A^[l] = g(Z^[l])
-        return a
+            if l == last:
+                break
+            if fused:  # A^[l] = g(W^[l] A^[l-1] + b^[l]), one Function
+                p = layer._parameters
+                a = apply_dense_activation(a, p["weight"], p["bias"], name, slope)
+            else:
+                a = hidden(layer(a))  # Z^[l] = W^[l] A^[l-1] + b^[l], A^[l] = g(Z^[l])
+        return a, plain
 
-    def _fusable(self) -> bool:
-        """Whether hidden layers may run as one Function each: the modules are ours, unhooked."""
-        if self.hidden_activation not in _FUSED or (
-                self.hidden_activation == "leaky_relu" and self.negative_slope < 0):
+    def _plain_layers(self) -> bool:
+        """Whether every layer is an unhooked ``Dense`` and no global module hook is set."""
+        return not _global_hooks() and all(
+            type(layer) is Dense and not _hooked(layer) for layer in self.layers)
+
+    def _fusable_hidden(self) -> bool:
+        """Whether the hidden activation may run inside each layer's Function."""
+        name = self.hidden_activation
+        if name not in _FUSED or (name == "leaky_relu" and self.negative_slope < 0):
             return False
-        if type(self.hidden) is not _FUSED[self.hidden_activation] or _hooked(self.hidden) or (
-                _global_hooks()):
-            return False
-        return all(type(layer) is Dense and not _hooked(layer) for layer in self.layers)
+        return type(self.hidden) is _FUSED[name] and not _hooked(self.hidden)
 
     def forward(self, x: Tensor) -> Tensor:
         """A^[L] = g^[L](Z^[L]) (eq. 2.4): probabilities for a classifier, values otherwise."""
@@ -269,12 +285,25 @@ class DeepNetwork(nn.Module):
         ``torch.func``. On an accelerator the J check synchronises: pass ``False`` there.
         """
         check_values = check_values and self._check_values(x, y)
-        z = self.logits(x)
-        y = self._check_target(z.shape, y)
-        if self.is_classifier:
-            cost = F.binary_cross_entropy_with_logits(z, y)
+        if self.is_classifier and not torch._C._is_any_autocast_enabled():
+            # the output layer and J as one Function (eqs. 2.3, §1.2; backward 2.9-2.12)
+            self._check_input(x)
+            a, plain = self._hidden_layers(x)
+            last = self._modules["layers"]._modules[str(len(self.layers) - 1)]
+            y = self._check_target(torch.Size((x.shape[0], self.layer_dims[-1])), y)
+            if plain:
+                p = last._parameters
+                w = p["weight"]
+                cost = apply_dense_cross_entropy(a, w, p["bias"], y.to(w.dtype))
+            else:
+                cost = F.binary_cross_entropy_with_logits(last(a), y)
         else:
-            cost = F.mse_loss(self.output(z), y)
+            z = self.logits(x)
+            y = self._check_target(z.shape, y)
+            if self.is_classifier:
+                cost = F.binary_cross_entropy_with_logits(z, y)
+            else:
+                cost = F.mse_loss(self.output(z), y)
         if check_values:
             V.check_cost_finite(cost, x, f"{type(self).__name__}.cost")
         return cost

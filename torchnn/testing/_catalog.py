@@ -34,11 +34,12 @@ def _inputs(seed: int = 0) -> dict[str, Tensor]:
         "w": torch.randn(2, 4, generator=gen),  # (n_out, n_in)
         "b": torch.randn(2, generator=gen),  # (n_out,)
         "y": torch.rand(3, 4, generator=gen),  # targets in [0, 1]
+        "y_out": torch.rand(3, 2, generator=gen),  # targets of a (3, 2) layer output
     }
 
 
 def function_cases(seed: int = 0) -> list[Case]:
-    """The eight Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
+    """The nine Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
     t = _inputs(seed)
     z, w, b, y = t["z"], t["w"], t["b"], t["y"]
     return [
@@ -49,6 +50,8 @@ def function_cases(seed: int = 0) -> list[Case]:
         Case("dense", F.dense, (z, w, b), TF.linear),
         Case("dense_activation", F.dense_activation, (z, w, b, "tanh"),
              lambda z, w, b, g: torch.tanh(TF.linear(z, w, b))),
+        Case("dense_cross_entropy", F.dense_cross_entropy, (z, w, b, t["y_out"]),
+             lambda z, w, b, y: TF.binary_cross_entropy_with_logits(TF.linear(z, w, b), y)),
         Case("bce_with_logits", F.binary_cross_entropy_with_logits, (z, y),
              TF.binary_cross_entropy_with_logits),
         Case("mse_loss", F.mse_loss, (z, y), TF.mse_loss),
