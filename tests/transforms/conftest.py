@@ -23,8 +23,8 @@ _ROWS = [
     "autocast cpu bf16", "autocast cuda fp16 / bf16", "Lightning precision=bf16-mixed",
     "every parameter gets a .grad", "1-process DDP, find_unused_parameters=False",
 ]
-_COLUMNS = ["sigmoid", "tanh", "relu", "leaky_relu", "dense", "bce_with_logits", "mse_loss",
-            "DeepNetwork"]
+_COLUMNS = ["sigmoid", "tanh", "relu", "leaky_relu", "dense", "dense_activation",
+            "dense_cross_entropy", "bce_with_logits", "mse_loss", "DeepNetwork"]
 _NET = "DeepNetwork"
 _BY_TEST = {  # test function -> row, for tests of the whole network
     "test_per_sample_gradients_of_the_cost_equal_native": _ROWS[8],
