@@ -280,6 +280,10 @@ class DeepNetwork(nn.Module):
         """J through the fused output Function: cross-entropy from Z^[L] (backward dZ = A - Y,
         eq. 2.9) for a sigmoid output, mean squared error otherwise.
 
+        A classifier runs one Function per layer: ``dense_activation`` for each hidden layer and
+        ``dense_cross_entropy`` for the output layer with J (outside autocast, and unless hooks
+        or replaced modules need the modules called one by one; see ``logits``).
+
         ``check_values``: validate the values of (x, y) once per data set (``validate_batch``)
         and raise FloatingPointError if J is not finite; skipped under ``torch.compile`` and
         ``torch.func``. On an accelerator the J check synchronises: pass ``False`` there.
