@@ -93,3 +93,19 @@ def test_direct_path_bad_target_still_a_clear_error():
     net.gd_step(x, y, 0.1)
     with pytest.raises(ValueError, match=r"target y has shape \(39, 1\); expected \(40, 1\)"):
         net.gd_step(x, y[:39], 0.1, check_values=False)
+
+
+def test_logistic_regression_takes_the_direct_path_with_the_same_result():
+    gen = torch.Generator().manual_seed(4)
+    net = torchnn.LogisticRegression(6, generator=gen)
+    x = torch.randn(30, 6, generator=gen)
+    y = (torch.rand(30, 1, generator=gen) > 0.5).float()
+    twin = copy.deepcopy(net)
+    net.gd_step(x, y, 0.5)
+    assert explicit.gd_step_fast(net, x, y, 0.5, None) is not None  # direct from step 2 on
+    net.gd_step(x, y, 0.5)
+    for _ in range(3):
+        with torch.no_grad():
+            explicit._step(twin, x, y, 0.5, False, None, explicit._params(twin), False, None)
+    for p, q in zip(net.parameters(), twin.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-6, atol=1e-7)

@@ -289,10 +289,15 @@ _HALF = (torch.float16, torch.bfloat16)
 
 
 def _fast_kernels(net, dtype: torch.dtype) -> tuple | None:
-    """(activation name, g in place, g' in place) when ``_fast_gd_step`` applies, else None."""
+    """(activation name, g in place, g' in place) when ``_fast_gd_step`` applies, else None.
+
+    A one-layer network (logistic regression) has no hidden layer: any activation name will do.
+    """
     name = net.hidden_activation
-    if not net.is_classifier or dtype in _HALF or name not in _DERIVATIVE_INPLACE:
+    if not net.is_classifier or dtype in _HALF:
         return None
+    if name not in _DERIVATIVE_INPLACE:
+        return (name, None, None) if len(net.layer_dims) == 2 else None
     return name, _FORWARD_INPLACE[name], _DERIVATIVE_INPLACE[name]
 
 
