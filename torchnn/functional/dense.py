@@ -27,6 +27,7 @@ __all__ = [
     "dense_grad_weight",
     "dense_grad_bias",
     "dense_grad_step_",
+    "dense_grads",
     "dense_tangent",
 ]
 
@@ -87,6 +88,20 @@ def dense_grad_bias(
     return grad_bias if alpha == 1.0 else grad_bias.mul_(alpha)
 
 
+def dense_grads(
+    grad_z: Tensor, a_prev: Tensor | None, weight: Tensor | None, needs: tuple[bool, ...]
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """(dA_prev, dW, db) from dZ (eqs. 2.10-2.12), each only where ``needs`` asks for it.
+
+    ``needs``: a Function's ``ctx.needs_input_grad`` for (A_prev, W, b, ...); a gradient that
+    is not needed is None, and its operand (``a_prev`` or ``weight``) may be None.
+    """
+    grad_a_prev = dense_grad_input(grad_z, weight) if needs[0] else None  # dZ W  (2.12)
+    grad_weight = dense_grad_weight(grad_z, a_prev) if needs[1] else None  # dZᵀ A_prev  (2.10)
+    grad_bias = dense_grad_bias(grad_z) if needs[2] else None  # Σ_rows dZ  (2.11)
+    return grad_a_prev, grad_weight, grad_bias
+
+
 def dense_grad_step_(
     grad_z: Tensor, a_prev: Tensor, weight: Tensor, bias: Tensor | None, alpha: float, ones: Tensor
 ) -> None:
@@ -132,15 +147,8 @@ class DenseFunction(Function):
     @staticmethod
     def backward(ctx, grad_z):
         a_prev, weight = ctx.saved_tensors
-        grad_a_prev = grad_weight = grad_bias = None
         with maybe_autocast(ctx.device_type, ctx.autocast):
-            if ctx.needs_input_grad[0]:
-                grad_a_prev = dense_grad_input(grad_z, weight)  # (m, n_l) @ (n_l, n_{l-1})
-            if ctx.needs_input_grad[1]:
-                grad_weight = dense_grad_weight(grad_z, a_prev)  # (n_l, m) @ (m, n_{l-1})
-            if ctx.needs_input_grad[2]:
-                grad_bias = dense_grad_bias(grad_z)  # (m, n_l) -> (n_l,)
-        return grad_a_prev, grad_weight, grad_bias
+            return dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad)
 
 
 class _DenseFwd(DenseFunction):

@@ -47,9 +47,7 @@ from torchnn.functional.dense import (
     check_dense_args,
     dense,
     dense_forward,
-    dense_grad_bias,
-    dense_grad_input,
-    dense_grad_weight,
+    dense_grads,
     dense_tangent,
 )
 
@@ -138,16 +136,9 @@ class DenseActivationFunction(Function):
     @staticmethod
     def backward(ctx, grad_a):
         a_prev, weight, a = ctx.saved_tensors
-        grad_a_prev = grad_weight = grad_bias = None
         with maybe_autocast(ctx.device_type, ctx.autocast):
             grad_z = _grad_z(ctx.activation, grad_a, a, ctx.negative_slope)  # dZ  (2.12)
-            if ctx.needs_input_grad[0]:
-                grad_a_prev = dense_grad_input(grad_z, weight)  # dA_prev = dZ W  (2.12)
-            if ctx.needs_input_grad[1]:
-                grad_weight = dense_grad_weight(grad_z, a_prev)  # dW = dZᵀ A_prev  (2.10)
-            if ctx.needs_input_grad[2]:
-                grad_bias = dense_grad_bias(grad_z)  # db = Σ dZ  (2.11)
-        return grad_a_prev, grad_weight, grad_bias, None, None
+            return *dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad), None, None
 
 
 class _DenseActivationFwd(DenseActivationFunction):
@@ -240,20 +231,14 @@ class DenseCrossEntropyFunction(Function):
         a_prev, weight, bias, target = ctx.saved_tensors
         z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
         scale = _grad_j_scale(grad_j, z.numel())
-        grad_a_prev = grad_weight = grad_bias = grad_target = None
+        grads = (None, None, None)
         if any(ctx.needs_input_grad[:3]):
             # NOTE: with a graph to build (double backward) A = σ(Z) goes through our Function
             a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
             grad_z = cross_entropy_delta(a, target) * scale  # dZ = (A - Y) / m  (2.9)
-            if ctx.needs_input_grad[0]:
-                grad_a_prev = dense_grad_input(grad_z, weight)  # dA_prev = dZ W  (2.12)
-            if ctx.needs_input_grad[1]:
-                grad_weight = dense_grad_weight(grad_z, a_prev)  # dW = dZᵀ A_prev  (2.10)
-            if ctx.needs_input_grad[2]:
-                grad_bias = dense_grad_bias(grad_z)  # db = Σ dZ  (2.11)
-        if ctx.needs_input_grad[3]:
-            grad_target = -z * scale  # dL/dy = -z
-        return grad_a_prev, grad_weight, grad_bias, grad_target
+            grads = dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad)  # (2.10-2.12)
+        grad_target = -z * scale if ctx.needs_input_grad[3] else None  # dL/dy = -z
+        return *grads, grad_target
 
 
 class _DenseCrossEntropyFwd(DenseCrossEntropyFunction):
