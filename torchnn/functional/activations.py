@@ -16,6 +16,8 @@ from torchnn._validate import check_floating
 from torchnn.functional._dispatch import apply
 
 __all__ = [
+    "FORWARD_INPLACE",
+    "BACKWARD_RULES",
     "sigmoid",
     "tanh",
     "relu",
@@ -102,6 +104,29 @@ def leaky_relu_backward(
 def identity_backward(grad_a: Tensor, a: Tensor) -> Tensor:
     """dz = da (g(z) = z, the linear activation of §2.2's "Why activation functions")."""
     return grad_a
+
+
+def _leaky_relu_inplace(z: Tensor, slope: float) -> Tensor:
+    return torch.nn.functional.leaky_relu_(z, slope)
+
+
+# A = g(Z) written over Z, as (z, slope) -> a: forward values only, for code that owns Z (the
+# fused layer Function, the explicit engine); the slope is only read by leaky ReLU
+FORWARD_INPLACE = {
+    "sigmoid": lambda z, s: torch.sigmoid_(z),
+    "tanh": lambda z, s: torch.tanh_(z),
+    "relu": lambda z, s: torch.relu_(z),
+    "leaky_relu": _leaky_relu_inplace,
+    "identity": lambda z, s: z,
+}
+# dZ = dA * g'(Z) as (dA, saved, slope) -> dZ, for every activation by name (differentiable)
+BACKWARD_RULES = {
+    "sigmoid": lambda g, a, s: sigmoid_backward(g, a),
+    "tanh": lambda g, a, s: tanh_backward(g, a),
+    "relu": lambda g, a, s: relu_backward(g, a),
+    "leaky_relu": leaky_relu_backward,
+    "identity": lambda g, a, s: identity_backward(g, a),
+}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
+def cost_scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
     """The cost's own derivative: 1/m for the mean (the 1/m of eqs. 2.10-2.11), 1 for a sum."""
     return grad_j / numel if reduction == "mean" else grad_j
 
@@ -114,7 +114,7 @@ class SigmoidCrossEntropyFunction(Function):
     @staticmethod
     def backward(ctx, grad_j):
         z, y = ctx.saved_tensors
-        scale = _scale(grad_j, ctx.reduction, z.numel())
+        scale = cost_scale(grad_j, ctx.reduction, z.numel())
         grad_z = grad_y = None
         if ctx.needs_input_grad[0]:
             # NOTE: with no graph to build (the usual backward) A = σ(Z) needs no Function
@@ -144,7 +144,7 @@ class SquaredErrorFunction(Function):
     @staticmethod
     def backward(ctx, grad_j):
         a, y = ctx.saved_tensors
-        grad_a = squared_error_delta(a, y) * _scale(grad_j, ctx.reduction, ctx.numel)
+        grad_a = squared_error_delta(a, y) * cost_scale(grad_j, ctx.reduction, ctx.numel)
         return (
             grad_a if ctx.needs_input_grad[0] else None,
             -grad_a if ctx.needs_input_grad[1] else None,
@@ -193,8 +193,7 @@ class _SquaredErrorFwd(SquaredErrorFunction):
 
 
 def check_cost_args(
-    name: str, input: Tensor, target: Tensor, reduction: str, check_shape: bool = True,
-    check_device: bool = True,
+    name: str, input: Tensor, target: Tensor, reduction: str, check_shape: bool = True
 ) -> None:
     """A floating input, a tensor target of the same shape and device, a known reduction."""
     check_floating(input, "input", name)
@@ -202,13 +201,11 @@ def check_cost_args(
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if check_shape and input.shape != target.shape:
-        what = "the layer's output" if name == "dense_cross_entropy" else "input"
         raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} must equal {what} shape "
+            f"{name}: target shape {tuple(target.shape)} must equal input shape "
             f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)"
         )
-    if check_device:
-        check_same_device(target, input, "target", "input", name)
+    check_same_device(target, input, "target", "input", name)
 
 
 _check = check_cost_args

@@ -27,19 +27,18 @@ from torch.autograd import Function
 
 from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
 from torchnn.functional.activations import (
+    BACKWARD_RULES,
+    FORWARD_INPLACE,
     leaky_relu,
-    leaky_relu_backward,
-    relu_backward,
     relu_derivative,
     sigmoid,
-    sigmoid_backward,
     sigmoid_derivative,
-    tanh_backward,
     tanh_derivative,
 )
 from torchnn.functional.costs import (
     binary_cross_entropy_with_logits,
     check_cost_args,
+    cost_scale,
     cross_entropy_delta,
     cross_entropy_value,
 )
@@ -59,24 +58,6 @@ __all__ = [
 FUSED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
-def _leaky_(z: Tensor, slope: float) -> Tensor:
-    return torch.nn.functional.leaky_relu_(z, slope)
-
-
-# g over Z in place (Z is the Function's own fresh tensor); the slope is only read by leaky ReLU
-_FORWARD_INPLACE = {
-    "sigmoid": lambda z, s: torch.sigmoid_(z),
-    "tanh": lambda z, s: torch.tanh_(z),
-    "relu": lambda z, s: torch.relu_(z),
-    "leaky_relu": _leaky_,
-}
-# dZ = dA * g'(Z) from A, differentiable (double backward, torch.func, forward AD, compile)
-_BACKWARD = {
-    "sigmoid": lambda g, a, s: sigmoid_backward(g, a),
-    "tanh": lambda g, a, s: tanh_backward(g, a),
-    "relu": lambda g, a, s: relu_backward(g, a),
-    "leaky_relu": leaky_relu_backward,
-}
 # g'(Z) from A into a new tensor, for the plain backward that multiplies dA into it in place
 _DERIVATIVE = {
     "sigmoid": lambda a: sigmoid_derivative(a),
@@ -105,7 +86,7 @@ def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float) -> Tensor:
             and not torch._C._are_functorch_transforms_active()
             and not _is_wrapped(grad_a)):
         return _DERIVATIVE[name](a).mul_(grad_a)
-    return _BACKWARD[name](grad_a, a, slope)
+    return BACKWARD_RULES[name](grad_a, a, slope)
 
 
 class DenseActivationFunction(Function):
@@ -122,7 +103,7 @@ class DenseActivationFunction(Function):
     def forward(
         a_prev: Tensor, weight: Tensor, bias: Tensor | None, activation: str, negative_slope: float
     ) -> Tensor:
-        return _FORWARD_INPLACE[activation](dense_forward(a_prev, weight, bias), negative_slope)
+        return FORWARD_INPLACE[activation](dense_forward(a_prev, weight, bias), negative_slope)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -153,7 +134,7 @@ class _DenseActivationFwd(DenseActivationFunction):
         # dA = g'(Z) dZ: the activation's Jacobian is diagonal, so the same rule as the VJP
         a_prev, weight, a = ctx.saved_tensors
         z_t = dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
-        return _BACKWARD[ctx.activation](z_t, a, ctx.negative_slope)
+        return BACKWARD_RULES[ctx.activation](z_t, a, ctx.negative_slope)
 
 
 def dense_activation(
@@ -204,10 +185,6 @@ def apply_dense_activation(
 # ----------------------------------------------------------------------------------------------
 
 
-def _grad_j_scale(grad_j: Tensor, numel: int) -> Tensor:
-    return grad_j / numel  # the mean's 1/m (eqs. 2.10-2.11), times the incoming dJ
-
-
 class DenseCrossEntropyFunction(Function):
     """J = mean L(σ(A_prev Wᵀ + b), Y) (§1.2); dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12.
 
@@ -230,7 +207,7 @@ class DenseCrossEntropyFunction(Function):
     def backward(ctx, grad_j):
         a_prev, weight, bias, target = ctx.saved_tensors
         z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
-        scale = _grad_j_scale(grad_j, z.numel())
+        scale = cost_scale(grad_j, "mean", z.numel())  # the mean's 1/m times dJ
         grads = (None, None, None)
         if any(ctx.needs_input_grad[:3]):
             # NOTE: with a graph to build (double backward) A = σ(Z) goes through our Function
@@ -273,11 +250,13 @@ def dense_cross_entropy(
     as the two Functions (the cost in float32, as PyTorch's autocast does).
     """
     check_dense_args(input, weight, bias, "dense_cross_entropy")
-    out_shape = (*input.shape[:-1], weight.shape[0])
-    if not isinstance(target, Tensor) or tuple(target.shape) != out_shape:
-        check_cost_args("dense_cross_entropy", torch.empty(out_shape, device="meta"), target,
-                        "mean", check_device=False)
     check_cost_args("dense_cross_entropy", input, target, "mean", check_shape=False)
+    out_shape = (*input.shape[:-1], weight.shape[0])
+    if tuple(target.shape) != out_shape:
+        raise ValueError(
+            f"dense_cross_entropy: target shape {tuple(target.shape)} must equal the layer's "
+            f"output shape {out_shape} (e.g. labels of shape (m, 1) for a one-unit layer)"
+        )
     if torch.is_autocast_enabled(input.device.type):
         return binary_cross_entropy_with_logits(dense(input, weight, bias), target)
     return apply_dense_cross_entropy(input, weight, bias, target.to(input.dtype))

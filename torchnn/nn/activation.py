@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from torchnn import functional as F
+from torchnn.functional.activations import BACKWARD_RULES
 
 __all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "ACTIVATIONS", "get_activation"]
 
@@ -85,23 +86,23 @@ def _never(_slope: float) -> bool:
 ACTIVATIONS: dict[str, ActivationSpec] = {
     "sigmoid": ActivationSpec(
         lambda s: Sigmoid(), lambda s: nn.Sigmoid(), lambda z, s: torch.sigmoid(z),
-        lambda g, a, s: F.sigmoid_backward(g, a), _never,
+        BACKWARD_RULES["sigmoid"], _never,
     ),
     "tanh": ActivationSpec(
         lambda s: Tanh(), lambda s: nn.Tanh(), lambda z, s: torch.tanh(z),
-        lambda g, a, s: F.tanh_backward(g, a), _never,
+        BACKWARD_RULES["tanh"], _never,
     ),
     "relu": ActivationSpec(
         lambda s: ReLU(), lambda s: nn.ReLU(), lambda z, s: torch.relu(z),
-        lambda g, a, s: F.relu_backward(g, a), _never,
+        BACKWARD_RULES["relu"], _never,
     ),
     "leaky_relu": ActivationSpec(
         LeakyReLU, nn.LeakyReLU, lambda z, s: torch.nn.functional.leaky_relu(z, s),
-        F.leaky_relu_backward, lambda s: s < 0,
+        BACKWARD_RULES["leaky_relu"], lambda s: s < 0,
     ),
     "identity": ActivationSpec(
         lambda s: Identity(), lambda s: nn.Identity(), lambda z, s: z,
-        lambda g, a, s: F.identity_backward(g, a), _never,
+        BACKWARD_RULES["identity"], _never,
     ),
 }
 

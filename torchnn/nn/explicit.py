@@ -40,7 +40,12 @@ from torch import Tensor
 
 from torchnn import functional as F
 from torchnn._validate import check_cost_finite
-from torchnn.functional.activations import relu_derivative, sigmoid_derivative, tanh_derivative
+from torchnn.functional.activations import (
+    FORWARD_INPLACE,
+    relu_derivative,
+    sigmoid_derivative,
+    tanh_derivative,
+)
 from torchnn.functional.costs import cross_entropy_cost
 from torchnn.functional.dense import dense_grad_step_
 
@@ -49,18 +54,6 @@ __all__ = [
 ]
 
 
-def _leaky_(z: Tensor, slope: float) -> Tensor:
-    return torch.nn.functional.leaky_relu_(z, slope)
-
-
-# A^[l] = g(Z^[l]) in place (forward values only; the derivatives live in torchnn.functional)
-_FORWARD_INPLACE: dict[str, Callable[[Tensor, float], Tensor]] = {
-    "sigmoid": lambda z, s: torch.sigmoid_(z),
-    "tanh": lambda z, s: torch.tanh_(z),
-    "relu": lambda z, s: torch.relu_(z),
-    "leaky_relu": _leaky_,
-    "identity": lambda z, s: z,
-}
 # g'(Z) from A, written over A (§2.3)
 _DERIVATIVE_INPLACE = {
     "sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative,
@@ -179,7 +172,7 @@ def forward_tape(
             return forward_tape(net, x, recompute, outs, params)
     weights, biases = params or _params(net)
     name, slope = net.hidden_activation, net.negative_slope
-    act_ = _FORWARD_INPLACE[name]
+    act_ = FORWARD_INPLACE[name]
     keep_z = name == "leaky_relu" and slope < 0
     dropped = recomputed_layers(len(weights), recompute) if recompute else ()
     a_prev: list[Tensor | None] = [x]
@@ -201,7 +194,7 @@ def _recompute(net, l: int, a_prev: list, saved: list, out: Tensor | None = None
     name, slope = net.hidden_activation, net.negative_slope
     keep_z = name == "leaky_relu" and slope < 0
     z = _dense(a_prev[l - 1], lay.weight, lay.bias, out)
-    a = _FORWARD_INPLACE[name](z.clone() if keep_z else z, slope)
+    a = FORWARD_INPLACE[name](z.clone() if keep_z else z, slope)
     a_prev[l], saved[l] = a, (z if keep_z else a)
 
 
@@ -213,7 +206,7 @@ def _output_delta(net, z_out: Tensor, y: Tensor, on_cost) -> tuple[Tensor, Tenso
             on_cost(cost)
         return cost, F.cross_entropy_delta(torch.sigmoid_(z_out), y, out=z_out)
     name, slope = net.output_activation, net.negative_slope
-    a_out = z_out if name == "identity" else _FORWARD_INPLACE[name](z_out.clone(), slope)
+    a_out = z_out if name == "identity" else FORWARD_INPLACE[name](z_out.clone(), slope)
     cost = (a_out - y).square().mean()
     if on_cost is not None:
         on_cost(cost)
@@ -298,7 +291,7 @@ def _fast_kernels(net, dtype: torch.dtype) -> tuple | None:
         return None
     if name not in _DERIVATIVE_INPLACE:
         return (name, None, None) if len(net.layer_dims) == 2 else None
-    return name, _FORWARD_INPLACE[name], _DERIVATIVE_INPLACE[name]
+    return name, FORWARD_INPLACE[name], _DERIVATIVE_INPLACE[name]
 
 
 def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -> Tensor | None:
