@@ -107,3 +107,18 @@ def test_lightning_bf16_mixed_trains():
     assert all(torch.isfinite(torch.tensor(module.losses)))
     assert all(p.dtype == torch.float32 for p in module.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, module.parameters()))
+
+
+@pytest.mark.parametrize("case", cases(), ids=ids())
+def test_backward_inside_autocast_keeps_the_forward_precision(case):
+    """A graph built without autocast and differentiated inside an autocast region gets the
+    same gradients, bit for bit: each Function replays its forward's autocast state (off)."""
+    plain, inside = _on(case, "cpu", torch.float32), _on(case, "cpu", torch.float32)
+    case.fn(*plain).float().sum().backward()
+    out = case.fn(*inside).float().sum()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out.backward()
+    for a, b in zip(plain, inside):
+        if isinstance(a, torch.Tensor):
+            assert b.grad.dtype == a.grad.dtype == torch.float32
+            torch.testing.assert_close(b.grad, a.grad, rtol=0, atol=0)

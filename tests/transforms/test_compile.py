@@ -18,6 +18,7 @@ import types
 import pytest
 import torch
 import torch._dynamo
+import torch.autograd.forward_ad as forward_ad
 from torch._dynamo.testing import CompileCounterWithBackend
 
 import torchnn
@@ -165,13 +166,16 @@ FUNCTIONS = [c for c in cases() if not c.name.startswith("DeepNetwork")]
 
 @pytest.mark.parametrize("case", FUNCTIONS, ids=[c.name for c in FUNCTIONS])
 def test_eager_class_has_jvp_and_compiled_call_avoids_it(case):
-    """Both sides of ``_dispatch.pick``: eager calls get a Function with jvp (forward-mode AD),
-    whose direct compilation is refused ("Unsupported custom jvp"); the public function, picked
-    under Dynamo, compiles as one graph with no jvp in sight."""
+    """Both sides of ``_dispatch.pick``: eager calls inside a forward-AD level get a Function
+    with jvp, whose direct compilation is refused ("Unsupported custom jvp"); the public
+    function, picked under Dynamo, compiles as one graph with no jvp in sight. Eager calls
+    outside a dual level (no dual tensor can exist there) get the class without jvp."""
     args = [t.detach().requires_grad_() if isinstance(t, torch.Tensor) else t
             for t in case.inputs]
-    eager_cls = case.fn(*args).grad_fn._forward_cls
+    with forward_ad.dual_level():
+        eager_cls = case.fn(*args).grad_fn._forward_cls
     assert defines_jvp(eager_cls)
+    assert not defines_jvp(case.fn(*args).grad_fn._forward_cls)
     # NOTE: every case compiles the same ``over_tensors`` code object; without a reset Dynamo
     # stops recompiling it after 8 cases and runs the rest eagerly (frame_count 0)
     torch._dynamo.reset()

@@ -141,13 +141,12 @@ class DenseFunction(Function):
         a_prev, weight, bias = inputs
         need_a, need_w, _ = ctx.needs_input_grad
         ctx.save_for_backward(a_prev if need_w else None, weight if need_a else None)
-        ctx.device_type = a_prev.device.type
-        ctx.autocast = autocast_state(ctx.device_type)
+        ctx.autocast = autocast_state(a_prev)
 
     @staticmethod
     def backward(ctx, grad_z):
         a_prev, weight = ctx.saved_tensors
-        with maybe_autocast(ctx.device_type, ctx.autocast):
+        with maybe_autocast(ctx.autocast, grad_z):
             return dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad)
 
 

@@ -108,16 +108,15 @@ class DenseActivationFunction(Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         a_prev, weight, bias, activation, negative_slope = inputs
-        need_a, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        need_a, need_w = ctx.needs_input_grad[:2]
         ctx.activation, ctx.negative_slope = activation, negative_slope
         ctx.save_for_backward(a_prev if need_w else None, weight if need_a else None, output)
-        ctx.device_type = a_prev.device.type
-        ctx.autocast = autocast_state(ctx.device_type)
+        ctx.autocast = autocast_state(a_prev)
 
     @staticmethod
     def backward(ctx, grad_a):
         a_prev, weight, a = ctx.saved_tensors
-        with maybe_autocast(ctx.device_type, ctx.autocast):
+        with maybe_autocast(ctx.autocast, grad_a):
             grad_z = _grad_z(ctx.activation, grad_a, a, ctx.negative_slope)  # dZ  (2.12)
             return *dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad), None, None
 
@@ -202,9 +201,15 @@ class DenseCrossEntropyFunction(Function):
     @staticmethod
     def setup_context(ctx, inputs, output):
         ctx.save_for_backward(*inputs)
+        ctx.autocast = autocast_state(inputs[0])
 
     @staticmethod
     def backward(ctx, grad_j):
+        with maybe_autocast(ctx.autocast, grad_j):
+            return DenseCrossEntropyFunction._backward(ctx, grad_j)
+
+    @staticmethod
+    def _backward(ctx, grad_j):
         a_prev, weight, bias, target = ctx.saved_tensors
         z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
         scale = cost_scale(grad_j, "mean", z.numel())  # the mean's 1/m times dJ
