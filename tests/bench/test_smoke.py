@@ -19,7 +19,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
     (cell,) = report["results"]
     assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
     assert set(cell["variants"]) == {"explicit", "backprop", "autograd", "torch.nn", "numpy",
-                                     "recompute"}
+                                     "recompute", "kernels", "bare-fn"}
     for v in cell["variants"].values():
         assert v["median_s"] > 0 and len(v["times_s"]) == 1
         assert v["speedup"] > 0 and v["ceiling_fraction"] > 0
@@ -30,6 +30,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
     assert report["logreg"]["same_result"] is True
     md = (tmp_path / "bench.md").read_text()
     assert "| size | g | torch.nn step |" in md and "| tiny [3-5-1] m=32 | tanh |" in md
+    assert "| size | g | explicit vs kernels |" in md and "| tiny | tanh |" in md
     assert md in capsys.readouterr().out
 
 

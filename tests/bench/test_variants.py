@@ -21,10 +21,13 @@ def _run(p: Problem, names) -> dict:
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
 def test_variants_match_torch_nn(activation):
     p = Problem("t", [5, 7, 6, 1], 24, activation, lr=0.5)
-    names = ("explicit", "recompute", "backprop", "autograd", "torch.nn", "numpy")
+    names = ("explicit", "recompute", "backprop", "autograd", "torch.nn", "numpy", "kernels",
+             "bare-fn")
     params = _run(p, names)
     ref = params["torch.nn"]
-    for name in names:
+    # the kernels floor is the direct gd_step path's, which leaky ReLU does not take
+    assert ("kernels" in params) == (activation != "leaky_relu")
+    for name in params:
         # float32 variants agree to rounding; numpy runs the same steps in float64
         tol = 1e-4 if name == "numpy" else 1e-5
         for got, want in zip(params[name], ref):
@@ -36,8 +39,9 @@ def test_variants_move_the_parameters():
     """A step that did nothing would pass the comparison above: check the weights moved."""
     p = Problem("t", [5, 7, 6, 1], 24, "tanh", lr=0.5)
     before = [t.detach().clone() for t in p.network().parameters()]
-    after = _run(p, ("explicit",))["explicit"]
-    assert all(not torch.allclose(a.double(), b.double()) for a, b in zip(after, before))
+    for name in ("explicit", "kernels", "bare-fn"):
+        after = _run(p, (name,))[name]
+        assert all(not torch.allclose(a.double(), b.double()) for a, b in zip(after, before))
 
 
 def test_compiled_variant_matches_torch_nn():

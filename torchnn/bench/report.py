@@ -94,6 +94,35 @@ def _time(s: float | None) -> str:
     return f"{s * 1e6:.0f} µs" if s < 1e-2 else f"{s * 1e3:.1f} ms"
 
 
+def _ratio(cell: dict, num: str, den: str) -> float | None:
+    """median time of ``num`` / median time of ``den`` in one cell, or None if either is absent."""
+    v = cell["variants"]
+    if num not in v or den not in v:
+        return None
+    return v[num]["median_s"] / v[den]["median_s"]
+
+
+def _floors(results: list[dict]) -> list[str]:
+    """The floors next to what they bound: how far each torchnn path is from its own floor, and
+    whether the floor itself reaches the reference (``torchnn.bench.floors``)."""
+    cells = [c for c in results if "kernels" in c["variants"] or "bare-fn" in c["variants"]]
+    if not cells:
+        return []
+    lines = ["", "Floors (same run; `torchnn.bench.floors`): kernels = the explicit step's PyTorch "
+             "calls with no checks or dispatch around them; bare-fn = one minimal old-style "
+             "custom Function per layer, same formulas and SGD. Speed-ups as above (> 1 is "
+             "faster than the reference).", "",
+             "| size | g | explicit vs kernels | kernels vs numpy f64 | autograd vs bare-fn | "
+             "bare-fn vs torch.nn |", "|---|---|---|---|---|---|"]
+    for cell in cells:
+        ratios = [_ratio(cell, "kernels", "explicit"), _ratio(cell, "numpy", "kernels"),
+                  _ratio(cell, "bare-fn", "autograd"), _ratio(cell, "torch.nn", "bare-fn")]
+        lines.append(f"| {cell['size']} | {cell['activation']} | "
+                     + " | ".join(_fmt(r, ".2f") + ("×" if r is not None else "") for r in ratios)
+                     + " |")
+    return lines
+
+
 def markdown(report: dict) -> str:
     """The report as markdown: speed table, memory table, targets, logistic regression."""
     meta = report["meta"]
@@ -107,13 +136,15 @@ def markdown(report: dict) -> str:
         "step's matrix products alone with torch.mm / variant time.",
         "",
         "| size | g | torch.nn step | explicit | backprop | autograd | compiled | numpy f64 | "
-        "recompute | GEMM GFLOP/s | ceiling: explicit / autograd / torch.nn |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "recompute | floor: kernels | floor: bare-fn | GEMM GFLOP/s | "
+        "ceiling: explicit / autograd / torch.nn |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for cell in report["results"]:
         v = cell["variants"]
         sp = [_fmt(_speed(cell, k), ".2f") + "×" if k in v else "–"
-              for k in ("explicit", "backprop", "autograd", "compiled", "numpy", "recompute")]
+              for k in ("explicit", "backprop", "autograd", "compiled", "numpy", "recompute",
+                        "kernels", "bare-fn")]
         ceil = " / ".join(_fmt(v.get(k, {}).get("ceiling_fraction"), ".0%")
                           for k in ("explicit", "autograd", "torch.nn"))
         dims = "-".join(map(str, cell["dims"]))
@@ -122,6 +153,7 @@ def markdown(report: dict) -> str:
             f"{_time(v.get('torch.nn', {}).get('median_s'))} | {' | '.join(sp)} | "
             f"{_fmt(cell.get('gemm_gflops'), '.0f')} | {ceil} |"
         )
+    lines += _floors(report["results"])
     if report.get("memory"):
         names = list(report["memory"][0]["ratios"])
         lines += ["", f"Saved for backward / activations ({report['memory'][0]['size']}; "

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from torchnn.bench.floors import bare_function_step, kernels_step
 from torchnn.bench.numpy_ref import NumpyNetwork
 from torchnn.nn.network import DeepNetwork
 
@@ -29,7 +30,9 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "cat": ([12288, 20, 7, 5, 1], 209),  # the course's 4-layer cat network, 64x64x3 images
     "large": ([2048, 2048, 2048, 1], 4096),  # GEMM-bound
 }
-VARIANTS = ("explicit", "backprop", "autograd", "torch.nn", "compiled", "numpy", "recompute")
+VARIANTS = ("explicit", "backprop", "autograd", "torch.nn", "compiled", "numpy", "recompute",
+            "kernels", "bare-fn")
+# NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
 
 
 def parse_size(spec: str) -> tuple[str, list[int], int]:
@@ -218,6 +221,13 @@ def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, V
         elif name == "numpy":
             if p.device == "cpu":
                 out[name] = _numpy(p, net0)
+        elif name == "kernels":
+            floor = kernels_step(p, net0)
+            if floor is not None:
+                out[name] = Variant(name, *floor)
+        elif name == "bare-fn":
+            step, params, forward, exclude = bare_function_step(p, net0)
+            out[name] = Variant(name, step, params, forward=forward, exclude=exclude)
         else:
             raise ValueError(f"unknown variant {name!r}; expected one of {list(VARIANTS)}")
     return out
