@@ -8,6 +8,7 @@ import torch.nn.functional as TF
 
 from tests.parity import DEVICES, FLOAT_DTYPES, assert_parity
 from torchnn import functional as F
+from torchnn.functional import activations as A
 
 SLOPES = [0.0, 0.01, 0.2, 1.0, -0.5, 2.0]
 
@@ -121,3 +122,85 @@ def test_activation_without_grad_returns_plain_tensor(fn, ref):
     a = fn(z)
     assert a.grad_fn is None and not a.requires_grad
     torch.testing.assert_close(a, ref(z), rtol=0, atol=0)
+
+
+# ----------------------------------------------------------------------------------------------
+# tanh's forward through numpy's vectorised tanh (CPU float32 / float64, >= 4096 elements)
+# ----------------------------------------------------------------------------------------------
+
+numpy_tanh = pytest.mark.skipif(not A._NUMPY_TANH, reason="numpy's tanh is not vectorised here")
+
+
+def _wide(dtype):
+    """Values across tanh's whole range: random, tiny, large, the saturation edge, specials."""
+    g = torch.Generator().manual_seed(0)
+    parts = [torch.randn(200_000, generator=g, dtype=torch.float64) * 4,
+             torch.logspace(-40, 2, 20_000, dtype=torch.float64),
+             torch.linspace(7, 12, 20_000, dtype=torch.float64),
+             torch.tensor([0.0, -0.0, 1e-45, float("inf"), float("-inf")], dtype=torch.float64)]
+    x = torch.cat(parts[:3])
+    return torch.cat([x, -x, parts[3]]).to(dtype), parts[3].numel()
+
+
+def _ulps(got: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+    """|got - exact| in units of the last place of exact rounded to got's dtype."""
+    r = exact.to(got.dtype)
+    ulp = (torch.nextafter(r, torch.full_like(r, float("inf"))) - r).double()
+    return (got.double() - exact).abs() / ulp
+
+
+@numpy_tanh
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_numpy_tanh_within_two_ulps_of_exact(dtype):
+    x, n_special = _wide(dtype)
+    assert A._numpy_tanh_applies(x)
+    exact = torch.tanh(x.double()) if dtype == torch.float32 else torch.tanh(x)
+    a = F.tanh(x)
+    assert a.dtype == dtype and a.shape == x.shape
+    assert _ulps(a[:-n_special], exact[:-n_special]).max() <= 2.0
+    # ±0 keep their sign, the tiniest subnormal stays, ±inf give ±1
+    special = a[-n_special:].double()
+    assert special.tolist() == [0.0, -0.0, x[-3].item(), 1.0, -1.0]
+    assert torch.signbit(special[1])
+    assert torch.isnan(F.tanh(torch.full((5000,), float("nan"), dtype=dtype))).all()
+
+
+@numpy_tanh
+def test_numpy_tanh_where_it_applies_and_where_torch_keeps_it():
+    big = torch.randn(64, 128)
+    assert A._numpy_tanh_applies(big)
+    assert A._numpy_tanh_applies(big.double())
+    assert not A._numpy_tanh_applies(torch.randn(40, 40))  # too small to pay
+    assert not A._numpy_tanh_applies(big.half())
+    assert not A._numpy_tanh_applies(big.t())  # not contiguous
+    assert not A._numpy_tanh_applies(torch.nn.Parameter(big))  # a subclass
+
+
+@numpy_tanh
+def test_numpy_tanh_in_place_bumps_the_version_counter():
+    z = torch.randn(64, 128)
+    expected = torch.tanh(z.double())
+    version = z._version
+    assert A.tanh_(z) is z
+    assert z._version > version  # autograd would see the write, as it sees torch.tanh_'s
+    assert _ulps(z, expected).max() <= 2.0
+
+
+@numpy_tanh
+def test_numpy_tanh_gradients_match_torch_autograd():
+    z0 = torch.randn(64, 128, dtype=torch.float64) * 2
+    z, ref = z0.clone().requires_grad_(), z0.clone().requires_grad_()
+    g = torch.randn(64, 128, dtype=torch.float64)
+    (F.tanh(z) * g).sum().backward()
+    (torch.tanh(ref) * g).sum().backward()
+    torch.testing.assert_close(z.grad, ref.grad, rtol=1e-12, atol=1e-14)
+
+
+@numpy_tanh
+def test_numpy_tanh_under_vmap_and_compile_uses_torch():
+    z = torch.randn(8, 64, 128)
+    batched = torch.func.vmap(F.tanh)(z)  # transforms active: torch.tanh inside
+    torch.testing.assert_close(batched, torch.tanh(z), rtol=0, atol=0)
+    torch._dynamo.reset()
+    compiled = torch.compile(F.tanh, fullgraph=True)(z)  # Dynamo never reaches numpy
+    torch.testing.assert_close(compiled, torch.tanh(z), rtol=1e-6, atol=1e-6)

@@ -22,7 +22,7 @@ __all__ = ["main", "run"]
 
 DEFAULT_SIZES = "flower,wdbc,mnist,cat,large"
 GRAPH_MAX_PARAMS = 1_000_000  # CUDA-graph capture of the whole step for networks up to this
-BIG_FLOPS = 10e9  # sizes with more GEMM FLOPs per step get 3 interleaved repeats
+BIG_FLOPS = 10e9  # sizes with more GEMM FLOPs per step get at most 5 interleaved repeats
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--activations", default="tanh,relu", help="hidden g's (default tanh,relu)")
     p.add_argument("--variants", default=",".join(VARIANTS), help="which variants to run")
     p.add_argument("--repeats", type=int, default=None, help="interleaved rounds (default 15, "
-                   "at most 3 above 10 GFLOP per step; --quick 3)")
+                   "at most 5 above 10 GFLOP per step; --quick 3)")
     p.add_argument("--quick", action="store_true", help="few repeats, short blocks, small "
                    "logistic regression, no 10k-iteration loop (a smoke run)")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile variant "
@@ -103,7 +103,9 @@ def run_cell(p: Problem, names: tuple[str, ...], repeats: int, min_block: float,
                 except Exception as exc:  # noqa: BLE001 - report, keep benchmarking
                     notes.append(f"{p.name} {p.activation}: CUDA graph of {name} failed: {exc}")
     if p.flops > BIG_FLOPS:
-        repeats = min(repeats, 3)  # NOTE: keeps the full run near 10 minutes on 2 cores
+        # NOTE: 5, not 15: keeps the full run near 5 minutes on 2 cores; 3 let one slow
+        # block in two decide a ratio (large autograd: 0.86x with 3, 1.00x in 6 rounds alone)
+        repeats = min(repeats, 5)
     times = M.interleaved_times(steps, repeats, min_block, device=p.device)
     gemm = M.median(times.pop("gemm"))
     base = M.median(times["torch.nn"]) if "torch.nn" in times else None

@@ -128,7 +128,7 @@ def markdown(report: dict) -> str:
     meta = report["meta"]
     lines = [
         f"torch {meta['torch']}, {meta['device']}, {meta['threads']} threads, "
-        f"{meta['repeats']} interleaved repeats (3 above 10 GFLOP per step), "
+        f"{meta['repeats']} interleaved repeats (at most 5 above 10 GFLOP per step), "
         f"medians; {meta.get('wall_s', '?')} s in all; load average "
         f"{meta['load_before']} before, {meta['load_after']} after.",
         "",
