@@ -7,6 +7,7 @@ from pathlib import Path
 import lightning.pytorch as L
 import pytest
 import torch
+from torch.multiprocessing.spawn import ProcessExitedException
 
 from tests.training.helpers import ROOT, flower_data, flower_module, quick_trainer
 
@@ -34,9 +35,19 @@ def test_ddp_spawn_gradients_equal_the_full_batch_gradients(tmp_path):
     reference.net.cost(x, y).backward()  # full batch, one process
     expected = [p.grad for p in reference.parameters()]
 
-    trainer = quick_trainer(max_steps=1, devices=2, strategy="ddp_spawn", limit_val_batches=0,
-                            callbacks=[SaveGradients(str(tmp_path))])
-    trainer.fit(module, flower_data())
+    for attempt in range(2):
+        trainer = quick_trainer(max_steps=1, devices=2, strategy="ddp_spawn",
+                                limit_val_batches=0, callbacks=[SaveGradients(str(tmp_path))])
+        try:
+            trainer.fit(module, flower_data())
+            break
+        except ProcessExitedException as exc:
+            # NOTE: now and then a spawned worker aborts while gloo shuts down after the run
+            # ("terminate called without an active exception", SIGABRT; Lightning's own spawn
+            # tests flake the same way, Lightning-AI/pytorch-lightning#20620): run it once more.
+            # A wrong result fails on both attempts.
+            if attempt or "SIGABRT" not in str(exc):
+                raise
     for rank in (0, 1):
         grads = torch.load(tmp_path / f"grads_rank{rank}.pt", weights_only=True)
         assert len(grads) == len(expected) == 4  # every parameter got a gradient
