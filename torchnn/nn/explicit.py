@@ -300,8 +300,9 @@ def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -
     It applies when the previous step built this network's workspace for the same batch size,
     dtype and device (no recompute), with a sigmoid + cross-entropy output and a sigmoid / tanh /
     ReLU hidden activation, and autocast is off: then the step goes straight to the kernels.
-    ``check_cost``: the caller's name for a non-finite J error (the check reads J once, before
-    anything is written), or None to skip it. The caller has checked x's metadata.
+    ``check_cost``: the calling method's name (``"gd_step"``) for a non-finite J error, which
+    reads ``type(net).__name__.method`` (the check reads J once, before anything is written), or
+    None to skip it. The caller has checked x's metadata.
 
     NOTE: the seed's 2-4-1 step is ~45 µs of kernels; ``explicit_step``'s general dispatch (the
     key tuple, the autocast and grad-mode queries, the cost-check closure) added ~15 µs to it.
@@ -352,7 +353,7 @@ def _fast_gd_step(
         if callable(check_cost):
             check_cost(cost)
         elif not math.isfinite(cost.item()):  # one scalar read; the message only on failure
-            check_cost_finite(cost, x, check_cost)
+            check_cost_finite(cost, x, f"{type(net).__name__}.{check_cost}")
     dz = F.cross_entropy_delta(torch.sigmoid_(z_out), y, out=z_out)  # A - Y  (2.9)
     alpha = -lr / z_out.numel()  # Algorithm 1.1's α with the cost's 1/m
     for l in range(last, -1, -1):

@@ -368,8 +368,9 @@ class DeepNetwork(nn.Module):
         check_values = check_values and self._check_values(x, y)
         recompute = self.recompute if recompute is None else recompute
         if not recompute:  # the usual loop: straight to the kernels (None if that can't apply)
-            where = f"{type(self).__name__}.gd_step" if check_values else None
-            cost = gd_step_fast(self, x, y, float(lr), where)
+            # NOTE: the method's name, not the message: building an f-string every step cost
+            # ~1.5 µs of the seed's 2-4-1 step; the full name is built only on failure
+            cost = gd_step_fast(self, x, y, float(lr), "gd_step" if check_values else None)
             if cost is not None:
                 return cost
         on_cost = self._cost_check(x, "gd_step") if check_values else None
