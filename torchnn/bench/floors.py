@@ -13,7 +13,10 @@ Z^[L] recomputed in the output layer's backward) and the same SGD, but no checks
 autocast, vmap or forward-mode support. ``bare-fn`` against ``torch.nn`` is what one Python
 Function per layer costs by itself; ``autograd`` over ``bare-fn`` is what torchnn adds to it.
 
-Neither is a library path: both skip what makes the library's paths safe to call.
+Neither is a library path: both skip what makes the library's paths safe to call. The
+formulas are written inline on purpose: they are torchnn.functional's (and the activations'
+forward and derivative rules are its very tables), but any wrapper call around them is what a
+floor leaves out. tests/bench checks that both end at ``torch.nn``'s parameters.
 """
 
 from __future__ import annotations

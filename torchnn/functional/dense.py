@@ -26,7 +26,6 @@ __all__ = [
     "dense_grad_input",
     "dense_grad_weight",
     "dense_grad_bias",
-    "dense_grad_step_",
     "dense_grads",
     "dense_tangent",
 ]
@@ -100,22 +99,6 @@ def dense_grads(
     grad_weight = dense_grad_weight(grad_z, a_prev) if needs[1] else None  # dZᵀ A_prev  (2.10)
     grad_bias = dense_grad_bias(grad_z) if needs[2] else None  # Σ_rows dZ  (2.11)
     return grad_a_prev, grad_weight, grad_bias
-
-
-def dense_grad_step_(
-    grad_z: Tensor, a_prev: Tensor, weight: Tensor, bias: Tensor | None, alpha: float, ones: Tensor
-) -> None:
-    """W += α dZᵀ A_prev (eq. 2.10) and b += α dZᵀ 1 (eq. 2.11) in place, for 2-D dZ.
-
-    The fused pair ``dense_grad_weight(add_to=W)`` + ``dense_grad_bias(add_to=b, ones=1)`` with
-    one dZᵀ view for both; with ``alpha = -lr/m`` it is Algorithm 1.1's update of one layer.
-    NOTE: for the explicit engine's smallest steps (the seed's 2-4-1 network), where each
-    Python-level call and view is a visible share of a ~60 µs step.
-    """
-    grad_z_t = grad_z.t()
-    weight.addmm_(grad_z_t, a_prev, alpha=alpha)
-    if bias is not None:
-        bias.addmv_(grad_z_t, ones, alpha=alpha)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -282,7 +282,8 @@ def _target(net, out_shape: torch.Size, y: Tensor, ws: _Workspace | None) -> Ten
 _HALF = (torch.float16, torch.bfloat16)
 
 
-# g(Z) written over Z, one argument (the direct path has no leaky slope to pass)
+# g(Z) written over Z: the bodies of FORWARD_INPLACE's entries, called without their (z, slope)
+# wrapper (the direct path has no leaky slope to pass; one Python frame fewer a layer)
 _ACT_INPLACE = {"sigmoid": torch.sigmoid_, "tanh": tanh_, "relu": torch.relu_}
 
 
@@ -372,7 +373,8 @@ def _fast_gd_step(
             # NOTE: with one unit (n[l] = 1) the product is an outer product: the broadcast
             # multiply gives the same bits (one product per element) without a GEMM call
             da = (mul if w.shape[0] == 1 else mm)(dz, w, out=das[l])
-        # NOTE: dense_grad_step_ inlined (two calls fewer on the 2-4-1 step)
+        # NOTE: dense_grad_weight(add_to=W) and dense_grad_bias(add_to=b, ones=1) written
+        # out: two Python calls fewer on the 2-4-1 step
         w.addmm_(dz_t, saved[l], alpha=alpha)  # W -= lr dW  (2.10), no dW stored
         if (b := biases[l]) is not None:
             b.addmv_(dz_t, ones, alpha=alpha)  # b -= lr db  (2.11)
