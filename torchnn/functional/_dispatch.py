@@ -14,6 +14,10 @@ try:  # NOTE: a PyTorch internal (torch 2.4-2.13); without it every call takes F
 except ImportError:  # pragma: no cover
     unwrap_if_dead = None
 
+# NOTE: a PyTorch internal too (torch 2.4-2.13: -1 outside ``forward_ad.dual_level``); without it
+# eager calls always take the class with ``jvp``
+_HAS_DUAL_LEVEL = isinstance(getattr(_forward_ad, "_current_level", None), int)
+
 __all__ = ["pick", "apply", "autocast_state", "maybe_autocast"]
 
 
@@ -46,7 +50,7 @@ def apply(eager: type[Function], compiled: type[Function], *args):
     if unwrap_if_dead is None or torch._C._are_functorch_transforms_active():
         return eager.apply(*args)
     # NOTE: ``unwrap_dead_wrappers``'s loop without its generator (~1.0 -> ~0.5 µs a call)
-    cls = eager if _forward_ad._current_level >= 0 else compiled
+    cls = compiled if _HAS_DUAL_LEVEL and _forward_ad._current_level < 0 else eager
     return super(Function, cls).apply(
         *[unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args])
 
