@@ -27,8 +27,12 @@ import torch
 from torch import Tensor
 from torch.autograd import Function
 
-from torchnn.functional.activations import BACKWARD_RULES, FORWARD_INPLACE
-from torchnn.nn.explicit import _DERIVATIVE_INPLACE, SERIAL_MACS
+from torchnn.functional.activations import (
+    BACKWARD_RULES,
+    DERIVATIVE_FROM_OUTPUT,
+    FORWARD_INPLACE,
+)
+from torchnn.nn.explicit import SERIAL_MACS
 
 __all__ = ["kernels_step", "bare_function_step"]
 
@@ -43,7 +47,7 @@ def kernels_step(p, net0):
     """(step, params) for the ``kernels`` floor of problem ``p``, or None where the direct
     ``gd_step`` path does not apply (leaky ReLU, half precision)."""
     name = p.activation
-    if name not in _DERIVATIVE_INPLACE or p.dtype in (torch.float16, torch.bfloat16):
+    if name not in DERIVATIVE_FROM_OUTPUT or p.dtype in (torch.float16, torch.bfloat16):
         return None
     net = copy.deepcopy(net0)
     weights, biases = _params(net)
@@ -52,7 +56,7 @@ def kernels_step(p, net0):
     outs = [torch.empty(m, n, **opts) for n in p.dims[1:]]
     das = [None, *(torch.empty(m, n, **opts) for n in p.dims[1:-1])]  # dA^[l-1] for layer l
     ones = torch.ones(m, **opts)
-    act_, derivative = FORWARD_INPLACE[name], _DERIVATIVE_INPLACE[name]
+    act_, derivative = FORWARD_INPLACE[name], DERIVATIVE_FROM_OUTPUT[name]
     alpha = -p.lr / (m * p.dims[-1])  # α with the mean's 1/m
     serial = p.device == "cpu" and sum(m * a * b for a, b in zip(p.dims, p.dims[1:])) < SERIAL_MACS
     linear, mm, mul, sub = torch._C._nn.linear, torch.mm, torch.mul, torch.sub

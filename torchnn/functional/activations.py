@@ -18,6 +18,8 @@ from torchnn.functional._dispatch import apply
 
 __all__ = [
     "FORWARD_INPLACE",
+    "ACTIVATE_INPLACE",
+    "DERIVATIVE_FROM_OUTPUT",
     "BACKWARD_RULES",
     "sigmoid",
     "tanh",
@@ -179,6 +181,14 @@ FORWARD_INPLACE = {
     "relu": lambda z, s: torch.relu_(z),
     "leaky_relu": _leaky_relu_inplace,
     "identity": lambda z, s: z,
+}
+# The same bodies with one argument, for the activations whose g'(z) is read from A alone: hot
+# loops call them without the (z, slope) wrapper (one Python frame fewer a layer)
+ACTIVATE_INPLACE = {"sigmoid": torch.sigmoid_, "tanh": tanh_, "relu": torch.relu_}
+# g'(Z) read from A = g(Z) (§2.3) as (a, out=None) -> g'; ``out=a`` writes it over A once A is
+# spent, ``out=torch.empty_like(a)`` into a new tensor (relu's default is a boolean mask)
+DERIVATIVE_FROM_OUTPUT = {
+    "sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative,
 }
 # dZ = dA * g'(Z) as (dA, saved, slope) -> dZ, for every activation by name (differentiable)
 BACKWARD_RULES = {

@@ -28,12 +28,10 @@ from torch.autograd import Function
 from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
 from torchnn.functional.activations import (
     BACKWARD_RULES,
+    DERIVATIVE_FROM_OUTPUT,
     FORWARD_INPLACE,
     leaky_relu,
-    relu_derivative,
     sigmoid,
-    sigmoid_derivative,
-    tanh_derivative,
 )
 from torchnn.functional.costs import (
     binary_cross_entropy_with_logits,
@@ -58,14 +56,6 @@ __all__ = [
 FUSED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 
 
-# g'(Z) from A into a new tensor, for the plain backward that multiplies dA into it in place
-_DERIVATIVE = {
-    "sigmoid": lambda a: sigmoid_derivative(a),
-    "tanh": lambda a: tanh_derivative(a),
-    "relu": lambda a: relu_derivative(a, out=torch.empty_like(a)),
-}
-
-
 # NOTE: a batched gradient can't be multiplied in place into an unbatched g'(Z); such a call takes
 # the out-of-place rule. gradcheck's batched-grad check vmaps the backward with the legacy vmap,
 # whose tensors neither report a functorch level nor switch the transforms on.
@@ -81,11 +71,11 @@ def _is_wrapped(t: Tensor) -> bool:
 
 def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float) -> Tensor:
     """dZ = dA * g'(Z) (eq. 2.12), in one new tensor when no graph is being built."""
-    if (name in _DERIVATIVE and grad_a.dtype == a.dtype and not torch.is_grad_enabled()
+    if (name in DERIVATIVE_FROM_OUTPUT and grad_a.dtype == a.dtype and not torch.is_grad_enabled()
             and not torch.compiler.is_compiling()
             and not torch._C._are_functorch_transforms_active()
             and not _is_wrapped(grad_a)):
-        return _DERIVATIVE[name](a).mul_(grad_a)
+        return DERIVATIVE_FROM_OUTPUT[name](a, out=torch.empty_like(a)).mul_(grad_a)
     return BACKWARD_RULES[name](grad_a, a, slope)
 
 

@@ -42,11 +42,10 @@ from torchnn import functional as F
 from torchnn._validate import check_cost_finite
 from torchnn.functional.activations import (
     _NUMPY_MIN_NUMEL,
+    ACTIVATE_INPLACE,
+    DERIVATIVE_FROM_OUTPUT,
     FORWARD_INPLACE,
-    relu_derivative,
-    sigmoid_derivative,
     tanh_,
-    tanh_derivative,
 )
 from torchnn.functional.costs import cross_entropy_cost
 
@@ -55,16 +54,10 @@ __all__ = [
 ]
 
 
-# g'(Z) from A, written over A (§2.3)
-_DERIVATIVE_INPLACE = {
-    "sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative,
-}
-
-
 def _dz_over_saved(name: str, da: Tensor, saved: Tensor, slope: float) -> Tensor:
     """dZ = dA * g'(Z) (eq. 2.12), written over ``saved`` (A, or Z for a negative slope)."""
-    if name in _DERIVATIVE_INPLACE:
-        return _DERIVATIVE_INPLACE[name](saved, out=saved).mul_(da)
+    if name in DERIVATIVE_FROM_OUTPUT:
+        return DERIVATIVE_FROM_OUTPUT[name](saved, out=saved).mul_(da)
     if name == "leaky_relu":
         return F.leaky_relu_backward(da, saved, slope, out=saved)
     return saved.copy_(F.identity_backward(da, saved))
@@ -282,9 +275,6 @@ def _target(net, out_shape: torch.Size, y: Tensor, ws: _Workspace | None) -> Ten
 _HALF = (torch.float16, torch.bfloat16)
 
 
-# g(Z) written over Z: the bodies of FORWARD_INPLACE's entries, called without their (z, slope)
-# wrapper (the direct path has no leaky slope to pass; one Python frame fewer a layer)
-_ACT_INPLACE = {"sigmoid": torch.sigmoid_, "tanh": tanh_, "relu": torch.relu_}
 
 
 def _fast_kernels(net, dtype: torch.dtype, m: int) -> tuple | None:
@@ -295,14 +285,14 @@ def _fast_kernels(net, dtype: torch.dtype, m: int) -> tuple | None:
     name = net.hidden_activation
     if not net.is_classifier or dtype in _HALF:
         return None
-    if name not in _DERIVATIVE_INPLACE:
+    if name not in DERIVATIVE_FROM_OUTPUT:
         return (name, None, None) if len(net.layer_dims) == 2 else None
-    act, hidden = _ACT_INPLACE[name], net.layer_dims[1:-1]
+    act, hidden = ACTIVATE_INPLACE[name], net.layer_dims[1:-1]
     if act is tanh_ and hidden and m * max(hidden) < _NUMPY_MIN_NUMEL:
         # NOTE: every hidden Z is below the size where tanh_ takes numpy's tanh, so it would pick
         # torch.tanh_ each call: call it directly (its checks cost ~1 µs of the 2-4-1 step)
         act = torch.tanh_
-    return name, act, _DERIVATIVE_INPLACE[name]
+    return name, act, DERIVATIVE_FROM_OUTPUT[name]
 
 
 def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -> Tensor | None:
