@@ -11,6 +11,15 @@ import torchnn
 from torchnn.nn import explicit
 
 
+@pytest.fixture(autouse=True, params=["numpy", "torch"])
+def engine(request, monkeypatch):
+    """Each test runs on both engines of a small network: numpy's (the default below
+    SERIAL_MACS, ``explicit_numpy``) and the torch kernels' (what larger networks run)."""
+    if request.param == "torch":
+        monkeypatch.setattr(explicit, "numpy_step_applies", lambda *a: False)
+    return request.param
+
+
 def _setup(hidden="tanh", dims=(2, 4, 3, 1), m=40, seed=0):
     gen = torch.Generator().manual_seed(seed)
     net = torchnn.DeepNetwork(list(dims), hidden, init="he", generator=gen)

@@ -21,6 +21,11 @@ __all__ = [
     "ACTIVATE_INPLACE",
     "DERIVATIVE_FROM_OUTPUT",
     "BACKWARD_RULES",
+    "NP_ACTIVATE_INPLACE",
+    "NP_DELTA_FROM_OUTPUT",
+    "np_sigmoid_",
+    "np_log1p_exp_neg_abs",
+    "np_sigmoid_from_",
     "sigmoid",
     "tanh",
     "relu",
@@ -197,6 +202,58 @@ BACKWARD_RULES = {
     "relu": lambda g, a, s: relu_backward(g, a),
     "leaky_relu": leaky_relu_backward,
     "identity": lambda g, a, s: identity_backward(g, a),
+}
+
+
+# The same g and g' on numpy arrays, for the explicit engine's numpy path (``nn.explicit_numpy``:
+# networks so small that PyTorch's per-call cost is most of a step). Each takes scratch arrays of
+# z's shape from the caller, so nothing is allocated inside a step.
+
+
+def np_log1p_exp_neg_abs(z: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """log(1 + e^{-|z|}) into ``out``: the part of softplus(z) = max(z, 0) + log(1 + e^{-|z|})
+    (and of -log σ(z)) that never overflows."""
+    np.exp(np.negative(np.absolute(z, out=out), out=out), out=out)
+    return np.log(np.add(out, 1, out=out), out=out)
+
+
+def np_sigmoid_(z: np.ndarray, lg: np.ndarray, _t: np.ndarray | None = None) -> np.ndarray:
+    """σ(z) = exp(min(z, 0) - log(1 + e^{-|z|})) written over z: no overflow, no cancellation.
+
+    Leaves log(1 + e^{-|z|}) in the scratch ``lg`` (z's shape).
+    """
+    return np_sigmoid_from_(z, np_log1p_exp_neg_abs(z, lg))
+
+
+def np_sigmoid_from_(z: np.ndarray, lg: np.ndarray) -> np.ndarray:
+    """σ(z) over z given lg = log(1 + e^{-|z|}) (the cost computes lg anyway)."""
+    return np.exp(np.subtract(np.minimum(z, 0, out=z), lg, out=z), out=z)
+
+
+# A = g(Z) written over Z, as (z, s, t) -> a (s, t: scratch of z's shape)
+NP_ACTIVATE_INPLACE = {
+    "sigmoid": np_sigmoid_,
+    "tanh": lambda z, s, t: np.tanh(z, out=z),
+    "relu": lambda z, s, t: np.maximum(z, 0, out=z),
+}
+
+
+def _np_sigmoid_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    np.multiply(da, a, out=da)  # da a
+    return np.multiply(np.subtract(1, a, out=a), da, out=a)  # (1 - a) da a
+
+
+def _np_tanh_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    return np.multiply(np.subtract(1, np.multiply(a, a, out=a), out=a), da, out=a)  # (1 - a²) da
+
+
+def _np_relu_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
+    return np.multiply(np.greater(a, 0, out=a), da, out=a)  # 1[a > 0] da (0 at z = 0, as above)
+
+
+# dZ = dA * g'(Z) read from A (§2.3, eq. 2.12) as (a, da) -> dz written over a (da is clobbered)
+NP_DELTA_FROM_OUTPUT = {
+    "sigmoid": _np_sigmoid_delta, "tanh": _np_tanh_delta, "relu": _np_relu_delta,
 }
 
 

@@ -10,13 +10,14 @@ so no log(0) appears for any |z|. Its derivative is the seed's eq. 2.9, dZ = (A 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch.autograd import Function
 
 from torchnn._validate import check_floating, check_same_device, check_tensor
 from torchnn.functional._dispatch import apply
-from torchnn.functional.activations import sigmoid
+from torchnn.functional.activations import np_log1p_exp_neg_abs, np_sigmoid_from_, sigmoid
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -24,6 +25,7 @@ __all__ = [
     "cross_entropy_loss_from_logits",
     "cross_entropy_cost",
     "cross_entropy_delta",
+    "np_cross_entropy_delta_",
     "cross_entropy_value",
     "squared_error_delta",
 ]
@@ -71,6 +73,21 @@ def cross_entropy_value(z: Tensor, y: Tensor, reduction: str = "mean") -> Tensor
 def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:
     """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean; ``out=a`` writes over A."""
     return torch.sub(a, y, out=out)
+
+
+def np_cross_entropy_delta_(
+    z: np.ndarray, y: np.ndarray, lg: np.ndarray, t: np.ndarray
+) -> float:
+    """Σ L(σ(z), y) (J before its 1/m), and dZ^[L] = σ(z) - Y (eq. 2.9) written over z: numpy.
+
+    The same overflow-free form as above, L = max(z, 0) - z y + log(1 + e^{-|z|}), for the
+    explicit engine's numpy path; ``lg`` and ``t`` are scratch arrays of z's shape.
+    """
+    zy = np.vdot(y, z)  # Σ z y
+    np_log1p_exp_neg_abs(z, lg)  # lg = log(1 + e^{-|z|})
+    total = np.add(np.maximum(z, 0, out=t), lg, out=t).sum() - zy  # Σ max(z, 0) + lg - z y
+    np.subtract(np_sigmoid_from_(z, lg), y, out=z)  # A - Y, A = σ(Z) over Z
+    return float(total)
 
 
 def squared_error_delta(a: Tensor, y: Tensor) -> Tensor:

@@ -21,7 +21,9 @@ the equations do not ask for:
 
 A step under ``SERIAL_MACS`` forward multiply-adds (the seed's 2-4-1 network) runs with one
 intra-op thread and restores the thread count after: at that size a second thread only adds an
-OpenMP fork/join, which on a busy machine costs more than the step.
+OpenMP fork/join, which on a busy machine costs more than the step. There ``gd_step`` on a
+σ + cross-entropy classifier runs through numpy instead (``nn.explicit_numpy``: the same equations
+on numpy views of the same storage, ~0.5 µs a call against PyTorch's ~2-3 µs).
 
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
@@ -48,6 +50,7 @@ from torchnn.functional.activations import (
     tanh_,
 )
 from torchnn.functional.costs import cross_entropy_cost
+from torchnn.nn.explicit_numpy import NumpyStep, numpy_step_applies
 
 __all__ = [
     "explicit_step", "gd_step_fast", "forward_tape", "recomputed_layers", "free_workspace"
@@ -88,7 +91,7 @@ class _Workspace:
     """One batch shape's buffers, and what a step would otherwise recompute every call."""
 
     __slots__ = ("key", "outs", "das", "ones", "serial", "y_in", "y_version", "y_out", "m",
-                 "dtype", "device_index", "fast")
+                 "dtype", "device_index", "fast", "numpy")
 
     def __init__(self, net, x: Tensor, key: tuple, recompute: bool = False) -> None:
         m, dims = x.shape[0], net.layer_dims
@@ -112,6 +115,10 @@ class _Workspace:
         self.ones = torch.ones(m, **opts)  # db = dZᵀ 1 (eq. 2.11) as one GEMV
         self.serial = x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS
         self.y_in = self.y_version = self.y_out = None  # the last target checked, and its result
+        # NOTE: a step this small is mostly PyTorch's per-call cost: numpy runs it (explicit_numpy)
+        self.numpy = NumpyStep(net, x) if (
+            self.fast is not None and self.serial and numpy_step_applies(net, x, _params(net))
+        ) else None
 
 
 def _workspace(
@@ -313,6 +320,8 @@ def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -
             or x.get_device() != ws.device_index or ws.fast[0] != net.hidden_activation
             or torch._C._is_any_autocast_enabled()):
         return None
+    if ws.numpy is not None and (cost := _numpy_step(net, x, y, lr, check_cost, ws)) is not None:
+        return cost
     grad_mode = torch.is_grad_enabled()
     torch._C._set_grad_enabled(False)
     threads = torch.get_num_threads() if ws.serial else 1
@@ -327,6 +336,18 @@ def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -
             torch._C._set_grad_enabled(True)
 
 
+def _numpy_step(net, x: Tensor, y: Tensor, lr: float, check_cost, ws: _Workspace):
+    """``ws.numpy``'s step, or None where numpy can't see the tensors now (compile, torch.func)."""
+    if (type(x) is not Tensor or x.is_neg() or torch.compiler.is_compiling()
+            or torch._C._are_functorch_transforms_active()):
+        return None
+    if not (ws.y_in is y and ws.y_version == y._version):
+        y = _target(net, torch.Size((x.shape[0], net.layer_dims[-1])), y, ws)
+    else:
+        y = ws.y_out
+    return ws.numpy.step(net, x, y, lr, check_cost, _params(net))
+
+
 def _fast_gd_step(
     net, x: Tensor, y: Tensor, lr: float, check_cost, params, ws: _Workspace
 ) -> Tensor:
@@ -334,6 +355,8 @@ def _fast_gd_step(
     layers, the workspace, no recompute, no autocast, float32 / float64. The same equations and
     kernels with fewer Python-level calls: the seed's 2-4-1 step is ~50 µs of kernels.
     """
+    if ws.numpy is not None and (cost := _numpy_step(net, x, y, lr, check_cost, ws)) is not None:
+        return cost
     weights, biases = params
     outs, das, ones = ws.outs, ws.das, ws.ones
     _, act_, derivative = ws.fast
