@@ -95,3 +95,27 @@ def test_recompute_gd_step_matches():
         b.gd_step(p.x, p.y, p.lr, recompute=True)
     for qa, qb in zip(a.parameters(), b.parameters()):
         torch.testing.assert_close(qa, qb, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("hidden", [2, 3, 4])
+def test_recompute_lowers_gd_steps_held_buffers_from_three_hidden_layers(hidden):
+    # NOTE: gd_step runs the forward and the backward in one call over buffers it reuses. The
+    # backward of layer 2 needs dZ^[2], A^[1] and dA^[1] at once, so with two hidden layers
+    # recompute holds as many m x n buffers as the plain step (three); with H hidden layers the
+    # plain step holds H + 1 (every A^[l] and one dA scratch), recompute H // 2 + 2 (the kept
+    # A^[l], one buffer shared by the dropped ones, the scratch). Plus Z^[L] (m x 1) in both.
+    from torchnn.nn import explicit
+
+    m, n = 64, 128  # above SERIAL_MACS: the torch kernels' workspace
+    p = Problem("t", [32, *[n] * hidden, 1], m, "tanh")
+    plain, ckpt = p.network(), p.network()
+    plain.gd_step(p.x, p.y, 0.1)
+    ckpt.gd_step(p.x, p.y, 0.1, recompute=True)
+
+    def held(net):
+        ws = explicit._WORKSPACES[net]
+        return tape_bytes([*ws.outs, *ws.das[1:]])
+
+    layer, z_out = F32 * m * n, F32 * m
+    assert held(plain) == (hidden + 1) * layer + z_out
+    assert held(ckpt) == (hidden // 2 + 2) * layer + z_out

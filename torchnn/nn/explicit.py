@@ -28,7 +28,12 @@ on numpy views of the same storage, ~0.5 µs a call against PyTorch's ~2-3 µs).
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
 layer) just before eq. 2.12 needs it. It halves the activations kept for backward; its workspace
-holds the kept A^[l] plus one buffer shared by every dropped layer.
+holds the kept A^[l] plus one buffer shared by every dropped layer. NOTE: ``gd_step`` runs the
+forward and the backward in one call, so what it holds at its peak is the workspace: with H hidden
+layers of n units, H + 1 buffers of m × n without recompute (every A^[l], one dA scratch) and
+H // 2 + 2 with it. Layer 2's backward needs dZ^[2], A^[1] and dA^[1] at once, so with two hidden
+layers (the benchmark's large network) both hold three; recompute lowers the peak from three
+hidden layers on, and halves the tape between a forward and a backward everywhere.
 """
 
 from __future__ import annotations

@@ -70,8 +70,9 @@ class DeepNetwork(nn.Module):
         init_scale: the scale of ``"small"`` initialisation.
         generator: a ``torch.Generator`` for reproducible initialisation.
         recompute: activation checkpointing for ``backprop`` / ``gd_step``: keep A^[l] for
-            even l only and recompute the others in the backward (about half the activation
-            memory for one extra forward GEMM per dropped layer; see ``torchnn.nn.explicit``).
+            even l only and recompute the others in the backward (about half the activations
+            kept for backward for one extra forward GEMM per dropped layer; the step's peak
+            buffers shrink only from three hidden layers on: see ``torchnn.nn.explicit``).
 
     Shape:
         Input ``(m, n_x)``; output ``(m, n[L])``.
