@@ -148,3 +148,30 @@ def test_numpy_path_divergence_is_the_cost_check_not_a_numpy_warning():
         assert not torch.isfinite(j)
         with pytest.raises(FloatingPointError, match=r"DeepNetwork\.gd_step: the cost J is"):
             net.gd_step(x, y, 0.1)
+
+
+def test_numpy_path_takes_inference_tensors_as_data():
+    # NOTE: they have no version counter: their copies are made afresh each step
+    net, x, y = _setup(dims=(2, 4, 2))
+    ref = copy.deepcopy(net)
+    with torch.inference_mode():
+        xi, yi = x.clone(), y.clone()
+    for _ in range(3):
+        assert torch.equal(net.gd_step(xi, yi, 0.1), ref.gd_step(x, y, 0.1))
+    with torch.inference_mode():
+        xi.mul_(-1)
+        yi.sub_(1).abs_()
+    x.mul_(-1)
+    y.sub_(1).abs_()
+    assert torch.equal(net.gd_step(xi, yi, 0.1), ref.gd_step(x, y, 0.1))
+    assert _engine(net) is not None
+    for p, q in zip(net.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_a_layer_converted_after_the_first_step_gets_torchs_error():
+    net, x, y = _setup(dims=(2, 4, 1))
+    net.gd_step(x, y, 0.1)
+    net.layers[1].double()
+    with pytest.raises(RuntimeError, match="same dtype"):
+        net.gd_step(x, y, 0.1)

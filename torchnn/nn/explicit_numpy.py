@@ -41,11 +41,19 @@ _increment_version = torch.autograd.graph.increment_version
 def numpy_step_applies(net, x: Tensor, params: tuple[list[Tensor], list[Tensor | None]]) -> bool:
     """Whether :class:`NumpyStep` can run ``net``'s ``gd_step`` on x (checked when it is built)."""
     name = net.hidden_activation if len(net.layer_dims) > 2 else "tanh"  # (no hidden layer)
-    tensors = [t for t in (*params[0], *params[1]) if t is not None]
     return (net.is_classifier and name in NP_ACTIVATE_INPLACE and type(x) is Tensor
-            and x.is_cpu and x.dtype in _DTYPES and not x.is_neg() and not x.is_conj()
-            and all(t.is_cpu and t.dtype == x.dtype and not t.is_inference()
-                    and not t.is_neg() and not t.is_conj() for t in tensors))
+            and x.dtype in _DTYPES and _viewable(x, x.dtype)
+            and _params_fit([*params[0], *params[1]], x.dtype))
+
+
+def _viewable(t: Tensor, dtype: torch.dtype) -> bool:
+    """A CPU tensor of ``dtype`` whose memory numpy can view (no negative / conjugate bit)."""
+    return t.is_cpu and t.dtype == dtype and not t.is_neg() and not t.is_conj()
+
+
+def _params_fit(params: list[Tensor | None], dtype: torch.dtype) -> bool:
+    """Parameters numpy can update in place (an inference tensor has no version to bump)."""
+    return all(t is None or (_viewable(t, dtype) and not t.is_inference()) for t in params)
 
 
 def _with_ones_row(n: int, m: int, dtype) -> np.ndarray:
@@ -90,14 +98,23 @@ class NumpyStep:
         self.x_in = self.x_version = self.x1_t = self.xt = None
         self.y_src = self.y_version = self.yt = None
 
-    def _bind(self, weights: list[Tensor], biases: list[Tensor | None]) -> None:
-        """numpy views of the parameters (the same memory), kept while they stay the same."""
+    def _bind(self, weights: list[Tensor], biases: list[Tensor | None]) -> bool:
+        """numpy views of the parameters (the same memory), kept while they stay the same.
+
+        False (nothing bound) when a parameter was moved or converted since the step was built:
+        the torch kernels take the step and report what is wrong.
+        """
+        dtype = torch.float64 if self.np_dtype == np.float64 else torch.float32
+        if not _params_fit([*weights, *biases], dtype):
+            self.params = None
+            return False
         self.params = [*weights, *biases]
         self.ptrs = [None if t is None else t.data_ptr() for t in self.params]
         self.bumped = [t for t in self.params if t is not None]
         self.w = [w.detach().numpy() for w in weights]
         self.w_t = [w.T for w in self.w]
         self.b = [None if b is None else b.detach().numpy()[:, None] for b in biases]  # (n, 1)
+        return True
 
     def _current(self, weights: list[Tensor], biases: list[Tensor | None]) -> bool:
         if self.params is None:
@@ -107,24 +124,29 @@ class NumpyStep:
                 return False
         return True
 
-    def step(self, net, x: Tensor, y: Tensor, lr: float, check_cost, params) -> Tensor:
+    def step(self, net, x: Tensor, y: Tensor, lr: float, check_cost, params) -> Tensor | None:
         """One iteration of Algorithm 1.1 (eqs. 2.3-2.4, 2.9-2.12); returns J before it.
 
         ``y``: the target checked and shaped like the output, (m, n[L]); ``check_cost`` as in
-        ``explicit._fast_gd_step`` (a method name, a callable or None).
+        ``explicit._fast_gd_step`` (a method name, a callable or None). None, with nothing
+        written, when the parameters no longer fit the step (see ``_bind``).
         """
         weights, biases = params
-        if not self._current(weights, biases):
-            self._bind(weights, biases)
-        if not (x is self.x_in and x._version == self.x_version):
+        if not self._current(weights, biases) and not self._bind(weights, biases):
+            return None
+        # NOTE: an inference tensor has no version counter (and may change in inference mode):
+        # its copies are made afresh each step
+        xv = None if x.is_inference() else x._version
+        if xv is None or not (x is self.x_in and xv == self.x_version):
             # NOTE: [X; 1] (n_x + 1, m) copied once per data set (X is a transposed view of the
             # rows; a GEMM reads a C-ordered operand faster, and the ones row gives db^[1])
-            self.x_in, self.x_version = x, x._version
+            self.x_in, self.x_version = x, xv
             x1 = _with_ones_row(x.shape[1], x.shape[0], self.np_dtype)
             np.copyto(x1[:-1], x.detach().numpy().T)
             self.xt, self.x1_t = x1[:-1], x1.T
-        if not (y is self.y_src and y._version == self.y_version):
-            self.y_src, self.y_version = y, y._version
+        yv = None if y.is_inference() else y._version
+        if yv is None or not (y is self.y_src and yv == self.y_version):
+            self.y_src, self.y_version = y, yv
             self.yt = np.ascontiguousarray(y.detach().numpy().T)  # Y (n[L], m), for a dot product
         # NOTE: non-finite values (a diverging lr) are reported by the cost check, as on the
         # torch path, not by numpy's overflow warnings (entering errstate: ~0.9 µs)
