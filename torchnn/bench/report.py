@@ -41,8 +41,9 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
             out.append(_target(f"flower {act}: explicit vs numpy", r, ">= 1x", r >= 1,
                                best=n["min_s"] / e["min_s"]))
     if extra.get("flower_10k_s") is not None:
-        t = extra["flower_10k_s"]
-        out.append(_target("flower: 10,000 gd_step iterations (s)", t, "< 1 s", t < 1))
+        t, runs = extra["flower_10k_s"], extra.get("flower_10k_runs_s") or [t]
+        out.append(_target(f"flower: 10,000 gd_step iterations (s, median of {len(runs)})", t,
+                           "< 1 s", t < 1, best=min(runs)))
     for size in MEDIUM:
         for cell in _cells(results, size):
             act = cell["activation"]
