@@ -65,7 +65,12 @@ def test_recomputed_layers_are_odd_hidden_layers():
 
 @pytest.mark.parametrize("act,slope", [("tanh", 0.01), ("relu", 0.01), ("sigmoid", 0.01),
                                        ("leaky_relu", 0.01), ("leaky_relu", -0.5)])
-def test_recompute_gives_the_same_gradients(act, slope):
+def test_recompute_gives_the_same_gradients(act, slope, monkeypatch):
+    from torchnn.nn import explicit
+
+    # NOTE: bit for bit against the same (torch) kernels: without recompute this network is
+    # small enough for the numpy engine, whose sums may round differently
+    monkeypatch.setattr(explicit, "numpy_step_applies", lambda *a: False)
     torch.manual_seed(0)
     dims = [6, 9, 7, 5, 3, 1]
     x = torch.randn(13, 6, dtype=torch.float64)

@@ -175,3 +175,35 @@ def test_a_layer_converted_after_the_first_step_gets_torchs_error():
     net.layers[1].double()
     with pytest.raises(RuntimeError, match="same dtype"):
         net.gd_step(x, y, 0.1)
+
+
+@pytest.mark.parametrize("hidden", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("dims", [(2, 4, 1), (3, 5, 4, 2), (6, 1)], ids=str)
+def test_numpy_backprop_accumulates_autograds_gradients(hidden, dims):
+    net, x, y = _setup(hidden, dims, dtype=torch.float64)
+    twin = copy.deepcopy(net)
+    j = net.backprop(x, y)  # every .grad is None: created
+    assert _engine(net) is not None
+    grads = [p.grad for p in net.parameters()]
+    versions = [g._version for g in grads]
+    j2 = net.backprop(x, y)  # accumulated in place, as autograd does
+    twin.cost(x, y).backward()
+    twin.cost(x, y).backward()
+    torch.testing.assert_close(j, j2, rtol=0, atol=0)  # no parameter moved
+    torch.testing.assert_close(j, twin.cost(x, y).detach(), rtol=1e-12, atol=1e-14)
+    for p, q, g, v in zip(net.parameters(), twin.parameters(), grads, versions):
+        assert p.grad is g and g._version > v and g.shape == p.shape and g.is_contiguous()
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-12, atol=1e-14)
+
+
+def test_numpy_backprop_leaves_a_gradient_it_cannot_view_to_the_torch_kernels():
+    net, x, y = _setup(dims=(3, 5, 4, 2), dtype=torch.float64)
+    twin = copy.deepcopy(net)
+    net.backprop(x, y)  # builds the engine
+    net.zero_grad()
+    w = net.layers[0].weight
+    w.grad = torch._neg_view(torch.zeros_like(w))  # numpy can't view a negative-bit tensor
+    net.backprop(x, y)
+    twin.cost(x, y).backward()
+    for p, q in zip(net.parameters(), twin.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-12, atol=1e-14)

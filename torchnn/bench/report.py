@@ -41,7 +41,8 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
             out.append(_target(f"flower {act}: explicit vs numpy", r, ">= 1x", r >= 1,
                                best=n["min_s"] / e["min_s"]))
     if extra.get("flower_10k_s") is not None:
-        t, runs = extra["flower_10k_s"], extra.get("flower_10k_runs_s") or [t]
+        t = extra["flower_10k_s"]
+        runs = extra.get("flower_10k_runs_s") or [t]
         out.append(_target(f"flower: 10,000 gd_step iterations (s, median of {len(runs)})", t,
                            "< 1 s", t < 1, best=min(runs)))
     for size in MEDIUM:

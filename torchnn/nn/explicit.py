@@ -21,9 +21,9 @@ the equations do not ask for:
 
 A step under ``SERIAL_MACS`` forward multiply-adds (the seed's 2-4-1 network) runs with one
 intra-op thread and restores the thread count after: at that size a second thread only adds an
-OpenMP fork/join, which on a busy machine costs more than the step. There ``gd_step`` on a
-σ + cross-entropy classifier runs through numpy instead (``nn.explicit_numpy``: the same equations
-on numpy views of the same storage, ~0.5 µs a call against PyTorch's ~2-3 µs).
+OpenMP fork/join, which on a busy machine costs more than the step. There ``gd_step`` and
+``backprop`` on a σ + cross-entropy classifier run through numpy instead (``nn.explicit_numpy``:
+the same equations on numpy views of the same storage, ~0.5 µs a call against PyTorch's ~2-3 µs).
 
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
@@ -255,6 +255,9 @@ def explicit_step(
             # every thread, and on a busy machine the second thread's barrier costs ~10x the step
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
+        if ws is not None and ws.numpy is not None and (
+                cost := _numpy_step(net, x, y, lr, on_cost, ws)) is not None:
+            return cost  # the smallest networks: numpy (explicit_numpy), gd_step or backprop
         if lr is not None and ws is not None and ws.fast is not None and not mixed:
             return _fast_gd_step(net, x, y, lr, on_cost, params, ws)
         return _step(net, x, y, lr, recompute, on_cost, params, mixed, ws)
@@ -341,7 +344,7 @@ def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -
             torch._C._set_grad_enabled(True)
 
 
-def _numpy_step(net, x: Tensor, y: Tensor, lr: float, check_cost, ws: _Workspace):
+def _numpy_step(net, x: Tensor, y: Tensor, lr: float | None, check_cost, ws: _Workspace):
     """``ws.numpy``'s step, or None where numpy can't see the tensors now (compile, torch.func)."""
     if (type(x) is not Tensor or x.is_neg() or torch.compiler.is_compiling()
             or torch._C._are_functorch_transforms_active()):
@@ -360,8 +363,6 @@ def _fast_gd_step(
     layers, the workspace, no recompute, no autocast, float32 / float64. The same equations and
     kernels with fewer Python-level calls: the seed's 2-4-1 step is ~50 µs of kernels.
     """
-    if ws.numpy is not None and (cost := _numpy_step(net, x, y, lr, check_cost, ws)) is not None:
-        return cost
     weights, biases = params
     outs, das, ones = ws.outs, ws.das, ws.ones
     _, act_, derivative = ws.fast

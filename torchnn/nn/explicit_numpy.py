@@ -1,19 +1,20 @@
-"""``gd_step`` in numpy, for networks so small that PyTorch's per-call cost is most of a step.
+"""``gd_step`` and ``backprop`` in numpy, for networks so small that PyTorch's per-call cost is
+most of a step.
 
 The seed's flower network [2, 4, 1] on m = 400 examples runs ~30 kernels a step over arrays of
 400 to 1,600 numbers: each takes well under a microsecond of arithmetic, while a PyTorch call
 costs ~2-3 µs of dispatch (numpy's ufunc machinery: ~0.5 µs). So on the CPU, below
-``SERIAL_MACS`` forward multiply-adds, ``gd_step`` runs the same equations through numpy views
-of the *same* storage (``Tensor.numpy()`` shares memory: nothing is copied, the parameters are
-updated in place and their version counters bumped, as an in-place torch op would).
+``SERIAL_MACS`` forward multiply-adds, ``gd_step`` and ``backprop`` run the same equations on
+numpy views of the *same* storage (``Tensor.numpy()`` shares memory: ``gd_step`` updates the
+parameters in place and bumps their version counters, as an in-place torch op would;
+``backprop`` adds into ``.grad`` the same way).
 
 It writes the seed's column notation exactly (§2.1): X is (n_x, m) (the (m, n_x) input
 transposed, copied once per data set), W^[l] is (n[l], n[l-1]), b^[l] is (n[l], 1), A^[l] is
-(n[l], m). The rules
-g, g' and the cost's dZ = A - Y come from ``torchnn.functional`` (``NP_ACTIVATE_INPLACE``,
-``NP_DELTA_FROM_OUTPUT``, ``np_cross_entropy_delta_``), beside their torch forms. As in the
-torch path, Algorithm 1.1's α/m scales dZ^[L] once, so every dW^[l] and db^[l] after it arrives
-already scaled and the update is one add.
+(n[l], m). The rules g, g' and the cost's dZ = A - Y come from ``torchnn.functional``
+(``NP_ACTIVATE_INPLACE``, ``NP_DELTA_FROM_OUTPUT``, ``np_cross_entropy_delta_``), beside their
+torch forms. As in the torch path, the cost's 1/m (with Algorithm 1.1's -α for ``gd_step``)
+scales dZ^[L] once, so every dW^[l] and db^[l] after it arrives already scaled.
 
 It applies (``numpy_step_applies``) to a σ + cross-entropy classifier with sigmoid / tanh / ReLU
 hidden layers, float32 / float64 plain CPU tensors, no autocast, in eager code with no torch.func
@@ -23,6 +24,7 @@ transform; everything else runs the torch kernels (``nn.explicit``).
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import torch
@@ -35,6 +37,7 @@ from torchnn.functional.costs import np_cross_entropy_delta_
 __all__ = ["NumpyStep", "numpy_step_applies"]
 
 _DTYPES = (torch.float32, torch.float64)
+_DEAD = lambda: None  # noqa: E731 - a weak reference that never matches
 _increment_version = torch.autograd.graph.increment_version
 
 
@@ -95,8 +98,8 @@ class NumpyStep:
         self.dw = [g[:, :-1] for g in self.dwb]
         self.db = [g[:, -1:] for g in self.dwb]
         self.params = self.ptrs = self.bumped = self.w = self.w_t = self.b = None
-        self.x_in = self.x_version = self.x1_t = self.xt = None
-        self.y_src = self.y_version = self.yt = None
+        self.x_in = self.y_src = _DEAD
+        self.x_version = self.x1_t = self.xt = self.y_version = self.yt = None
 
     def _bind(self, weights: list[Tensor], biases: list[Tensor | None]) -> bool:
         """numpy views of the parameters (the same memory), kept while they stay the same.
@@ -124,39 +127,62 @@ class NumpyStep:
                 return False
         return True
 
-    def step(self, net, x: Tensor, y: Tensor, lr: float, check_cost, params) -> Tensor | None:
+    def step(
+        self, net, x: Tensor, y: Tensor, lr: float | None, check_cost, params
+    ) -> Tensor | None:
         """One iteration of Algorithm 1.1 (eqs. 2.3-2.4, 2.9-2.12); returns J before it.
 
+        With a float ``lr`` the parameters move (``gd_step``); with ``lr=None`` dJ/dW, dJ/db are
+        added into every ``.grad`` instead, as ``.backward()`` accumulates (``backprop``).
         ``y``: the target checked and shaped like the output, (m, n[L]); ``check_cost`` as in
         ``explicit._fast_gd_step`` (a method name, a callable or None). None, with nothing
-        written, when the parameters no longer fit the step (see ``_bind``).
+        written, when the parameters or their gradients no longer fit the step (``_bind``).
         """
         weights, biases = params
         if not self._current(weights, biases) and not self._bind(weights, biases):
             return None
+        dtype = weights[0].dtype
+        if lr is None and not all(t is None or t.grad is None or _viewable(t.grad, dtype)
+                                  for t in self.params):
+            return None  # a gradient numpy can't add into: the torch kernels do it
         # NOTE: an inference tensor has no version counter (and may change in inference mode):
         # its copies are made afresh each step
         xv = None if x.is_inference() else x._version
-        if xv is None or not (x is self.x_in and xv == self.x_version):
+        # NOTE: x and y are held weakly (as the value checks hold them): a step keeps no data alive
+        if xv is None or not (self.x_in() is x and xv == self.x_version):
             # NOTE: [X; 1] (n_x + 1, m) copied once per data set (X is a transposed view of the
             # rows; a GEMM reads a C-ordered operand faster, and the ones row gives db^[1])
-            self.x_in, self.x_version = x, xv
+            self.x_in, self.x_version = weakref.ref(x), xv
             x1 = _with_ones_row(x.shape[1], x.shape[0], self.np_dtype)
             np.copyto(x1[:-1], x.detach().numpy().T)
             self.xt, self.x1_t = x1[:-1], x1.T
         yv = None if y.is_inference() else y._version
-        if yv is None or not (y is self.y_src and yv == self.y_version):
-            self.y_src, self.y_version = y, yv
+        if yv is None or not (self.y_src() is y and yv == self.y_version):
+            self.y_src, self.y_version = weakref.ref(y), yv
             self.yt = np.ascontiguousarray(y.detach().numpy().T)  # Y (n[L], m), for a dot product
         # NOTE: non-finite values (a diverging lr) are reported by the cost check, as on the
         # torch path, not by numpy's overflow warnings (entering errstate: ~0.9 µs)
         with np.errstate(all="ignore"):
             cost = self._run(net, x, lr, check_cost)
-        # NOTE: numpy's writes are invisible to autograd: bump the versions as in-place ops do
-        _increment_version(self.bumped)
+        if lr is None:
+            self._accumulate_grads()
+        else:  # NOTE: numpy's writes are invisible to autograd: bump versions as in-place ops do
+            _increment_version(self.bumped)
         return torch.from_numpy(np.array(cost, dtype=self.np_dtype))
 
-    def _run(self, net, x: Tensor, lr: float, check_cost) -> float:
+    def _accumulate_grads(self) -> None:
+        """``.grad += [dW, db]`` (or ``.grad = ...`` where it is None), as autograd accumulates."""
+        for t, g in zip(self.params, (*self.dw, *self.db)):
+            if t is None:
+                continue
+            if t.grad is None:
+                t.grad = torch.from_numpy(g.reshape(t.shape).copy())
+            else:
+                grad = t.grad.detach().numpy()
+                np.add(grad, g.reshape(grad.shape), out=grad)
+                _increment_version(t.grad)
+
+    def _run(self, net, x: Tensor, lr: float | None, check_cost) -> float:
         w, b, a, scratch, dot, add = self.w, self.b, self.a, self.scratch, np.dot, np.add
         act, last = self.act, len(w) - 1
         prev = self.xt
@@ -175,7 +201,9 @@ class NumpyStep:
                 check_cost(cost_t)
             else:
                 check_cost_finite(cost_t, x, f"{type(net).__name__}.{check_cost}")
-        np.multiply(z, -lr / z.size, out=z)  # dZ^[L] α/m: every dW, db below comes out scaled
+        # NOTE: dZ^[L] times -α/m (gd_step) or the cost's 1/m (backprop): every dW, db below
+        # comes out scaled
+        np.multiply(z, (1.0 if lr is None else -lr) / z.size, out=z)
         dz, da, dwb, dw, db, w_t, delta = z, self.da, self.dwb, self.dw, self.db, self.w_t, \
             self.delta
         for l in range(last, -1, -1):
@@ -183,9 +211,10 @@ class NumpyStep:
                 dot(w_t[l], dz, out=da[l])  # (n[l-1], n[l]) @ (n[l], m) -> (n[l-1], m)
             # [dW | db] = dZ [A^[l-1]; 1]ᵀ (2.10-2.11): (n[l], m) @ (m, n[l-1] + 1)
             dot(dz, self.a1_t[l - 1] if l else self.x1_t, out=dwb[l])
-            add(w[l], dw[l], out=w[l])  # W -= α dW
-            if b[l] is not None:
-                add(b[l], db[l], out=b[l])  # b -= α db
+            if lr is not None:
+                add(w[l], dw[l], out=w[l])  # W -= α dW
+                if b[l] is not None:
+                    add(b[l], db[l], out=b[l])  # b -= α db
             if l:
                 dz = delta(a[l - 1], da[l])  # dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12)
         return cost
