@@ -42,7 +42,7 @@ _increment_version = torch.autograd.graph.increment_version
 
 
 def numpy_step_applies(net, x: Tensor, params: tuple[list[Tensor], list[Tensor | None]]) -> bool:
-    """Whether :class:`NumpyStep` can run ``net``'s ``gd_step`` on x (checked when it is built)."""
+    """Whether :class:`NumpyStep` can run ``net``'s steps on x (checked when it is built)."""
     name = net.hidden_activation if len(net.layer_dims) > 2 else "tanh"  # (no hidden layer)
     return (net.is_classifier and name in NP_ACTIVATE_INPLACE and type(x) is Tensor
             and x.dtype in _DTYPES and _viewable(x, x.dtype)
