@@ -1,5 +1,6 @@
-"""The numpy forms of g, g' and the output's J / dZ (``NP_*``, ``np_cross_entropy_delta_``)
-against PyTorch's own ops: the explicit engine's numpy path rests on them."""
+"""The numpy forms of g and J (``NP_ACTIVATE_INPLACE``, ``np_cross_entropy_delta_``) against
+PyTorch's own ops, and the derivative rules on numpy arrays: the explicit engine's numpy path
+rests on them."""
 
 import warnings
 
@@ -46,17 +47,21 @@ def test_np_activation_matches_torch_over_the_extremes(name, dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu"])
-def test_np_delta_is_the_torch_backward_rule(name, dtype):
+def test_derivative_rules_take_numpy_arrays_with_the_same_values(name, dtype):
+    # NOTE: one rule per activation (DERIVATIVE_FROM_OUTPUT), for tensors and numpy arrays alike
     rng = np.random.default_rng(1)
     z = torch.from_numpy(rng.normal(0.0, 3.0, size=(4, 30)).astype(dtype))
     z[0, :3] = 0.0  # ReLU's g'(0) = 0, as torch (a = 0 there)
     a = getattr(torch, name)(z)
-    da = torch.from_numpy(rng.normal(size=(4, 30)).astype(dtype))
-    ref = A.BACKWARD_RULES[name](da, a, 0.0).numpy()
-    a_np, da_np = a.numpy().copy(), da.numpy().copy()
-    out = A.NP_DELTA_FROM_OUTPUT[name](a_np, da_np)
-    assert out is a_np  # dZ written over A
+    rule = A.DERIVATIVE_FROM_OUTPUT[name]
+    ref = rule(a.clone(), out=torch.empty_like(a)).numpy()
+    a_np = a.numpy().copy()
+    out = rule(a_np, out=a_np)
+    assert out is a_np  # written over A
     np.testing.assert_allclose(out, ref, **_tol(dtype))
+    got, want = rule(a.numpy()), rule(a).numpy()  # into a new array / tensor
+    assert got.dtype == want.dtype  # relu's: a boolean mask from both
+    np.testing.assert_allclose(got.astype(dtype), want.astype(dtype), **_tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -22,7 +22,6 @@ __all__ = [
     "DERIVATIVE_FROM_OUTPUT",
     "BACKWARD_RULES",
     "NP_ACTIVATE_INPLACE",
-    "NP_DELTA_FROM_OUTPUT",
     "np_sigmoid_",
     "np_log1p_exp_neg_abs",
     "np_sigmoid_from_",
@@ -55,8 +54,11 @@ _ONE = torch.ones(())
 def sigmoid_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
     """σ'(z) = σ(z)(1 - σ(z)) = a - a·a from the output a = σ(z) (§2.3, Sigmoid).
 
-    ``out=a`` overwrites a with g'(z) in place (the explicit backprop, once a is spent).
+    ``out=a`` overwrites a with g'(z) in place (the explicit backprop, once a is spent). Like
+    every rule in this table, it also takes a numpy array (the numpy engine, ``nn.explicit_numpy``).
     """
+    if isinstance(a, np.ndarray):
+        return np.subtract(a, np.multiply(a, a), out=out)
     return torch.addcmul(a, a, a, value=-1, out=out)
 
 
@@ -68,6 +70,8 @@ def sigmoid_backward(grad_a: Tensor, a: Tensor, out: Tensor | None = None) -> Te
 
 def tanh_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
     """tanh'(z) = 1 - tanh(z)² = 1 - a² from the output a (§2.3, Tanh); ``out=a`` in place."""
+    if isinstance(a, np.ndarray):
+        return np.subtract(1, np.multiply(a, a, out=out), out=out)
     return torch.addcmul(_ONE, a, a, value=-1, out=out)
 
 
@@ -81,6 +85,8 @@ def relu_derivative(a: Tensor, out: Tensor | None = None) -> Tensor:
 
     NOTE: the seed leaves g'(0) undefined; like PyTorch we use 0 at z = 0 (a = 0 there).
     """
+    if isinstance(a, np.ndarray):
+        return np.greater(a, 0, out=out)
     return torch.gt(a, 0, out=out)
 
 
@@ -191,7 +197,8 @@ FORWARD_INPLACE = {
 # loops call them without the (z, slope) wrapper (one Python frame fewer a layer)
 ACTIVATE_INPLACE = {"sigmoid": torch.sigmoid_, "tanh": tanh_, "relu": torch.relu_}
 # g'(Z) read from A = g(Z) (§2.3) as (a, out=None) -> g'; ``out=a`` writes it over A once A is
-# spent, ``out=torch.empty_like(a)`` into a new tensor (relu's default is a boolean mask)
+# spent, ``out=torch.empty_like(a)`` into a new tensor (relu's default is a boolean mask). A numpy
+# array in, a numpy array out: the numpy engine (``nn.explicit_numpy``) reads the same rules
 DERIVATIVE_FROM_OUTPUT = {
     "sigmoid": sigmoid_derivative, "tanh": tanh_derivative, "relu": relu_derivative,
 }
@@ -205,9 +212,9 @@ BACKWARD_RULES = {
 }
 
 
-# The same g and g' on numpy arrays, for the explicit engine's numpy path (``nn.explicit_numpy``:
-# networks so small that PyTorch's per-call cost is most of a step). Each takes scratch arrays of
-# z's shape from the caller, so nothing is allocated inside a step.
+# g on numpy arrays, for the explicit engine's numpy path (``nn.explicit_numpy``: networks so
+# small that PyTorch's per-call cost is most of a step); g' is the table above. Each takes
+# scratch arrays of z's shape from the caller, so nothing is allocated inside a step.
 
 
 def np_log1p_exp_neg_abs(z: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -235,25 +242,6 @@ NP_ACTIVATE_INPLACE = {
     "sigmoid": np_sigmoid_,
     "tanh": lambda z, s, t: np.tanh(z, out=z),
     "relu": lambda z, s, t: np.maximum(z, 0, out=z),
-}
-
-
-def _np_sigmoid_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
-    np.multiply(da, a, out=da)  # da a
-    return np.multiply(np.subtract(1, a, out=a), da, out=a)  # (1 - a) da a
-
-
-def _np_tanh_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
-    return np.multiply(np.subtract(1, np.multiply(a, a, out=a), out=a), da, out=a)  # (1 - a²) da
-
-
-def _np_relu_delta(a: np.ndarray, da: np.ndarray) -> np.ndarray:
-    return np.multiply(np.greater(a, 0, out=a), da, out=a)  # 1[a > 0] da (0 at z = 0, as above)
-
-
-# dZ = dA * g'(Z) read from A (§2.3, eq. 2.12) as (a, da) -> dz written over a (da is clobbered)
-NP_DELTA_FROM_OUTPUT = {
-    "sigmoid": _np_sigmoid_delta, "tanh": _np_tanh_delta, "relu": _np_relu_delta,
 }
 
 

@@ -71,22 +71,28 @@ def cross_entropy_value(z: Tensor, y: Tensor, reduction: str = "mean") -> Tensor
 
 
 def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:
-    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean; ``out=a`` writes over A."""
+    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean; ``out=a`` writes over A.
+
+    Numpy arrays in, a numpy array out (the numpy engine, ``nn.explicit_numpy``).
+    """
+    if isinstance(a, np.ndarray):
+        return np.subtract(a, y, out=out)
     return torch.sub(a, y, out=out)
 
 
 def np_cross_entropy_delta_(
     z: np.ndarray, y: np.ndarray, lg: np.ndarray, t: np.ndarray
 ) -> float:
-    """Σ L(σ(z), y) (J before its 1/m), and dZ^[L] = σ(z) - Y (eq. 2.9) written over z: numpy.
+    """Σ L(σ(z), y) (J before its 1/m) in numpy, and dZ^[L] (eq. 2.9) written over z.
 
-    The same overflow-free form as above, L = max(z, 0) - z y + log(1 + e^{-|z|}), for the
-    explicit engine's numpy path; ``lg`` and ``t`` are scratch arrays of z's shape.
+    J's value in the same overflow-free form as above, L = max(z, 0) - z y + log(1 + e^{-|z|}),
+    for the explicit engine's numpy path; dZ is ``cross_entropy_delta``. ``lg`` and ``t`` are
+    scratch arrays of z's shape.
     """
     zy = np.vdot(y, z)  # Σ z y
     np_log1p_exp_neg_abs(z, lg)  # lg = log(1 + e^{-|z|})
     total = np.add(np.maximum(z, 0, out=t), lg, out=t).sum() - zy  # Σ max(z, 0) + lg - z y
-    np.subtract(np_sigmoid_from_(z, lg), y, out=z)  # A - Y, A = σ(Z) over Z
+    cross_entropy_delta(np_sigmoid_from_(z, lg), y, out=z)  # A - Y, A = σ(Z) over Z
     return float(total)
 
 

@@ -11,10 +11,11 @@ parameters in place and bumps their version counters, as an in-place torch op wo
 
 It writes the seed's column notation exactly (§2.1): X is (n_x, m) (the (m, n_x) input
 transposed, copied once per data set), W^[l] is (n[l], n[l-1]), b^[l] is (n[l], 1), A^[l] is
-(n[l], m). The rules g, g' and the cost's dZ = A - Y come from ``torchnn.functional``
-(``NP_ACTIVATE_INPLACE``, ``NP_DELTA_FROM_OUTPUT``, ``np_cross_entropy_delta_``), beside their
-torch forms. As in the torch path, the cost's 1/m (with Algorithm 1.1's -α for ``gd_step``)
-scales dZ^[L] once, so every dW^[l] and db^[l] after it arrives already scaled.
+(n[l], m). The derivative rules are ``torchnn.functional``'s own (``DERIVATIVE_FROM_OUTPUT``
+and ``cross_entropy_delta`` take numpy arrays too), g and J's value its numpy forms
+(``NP_ACTIVATE_INPLACE``, ``np_cross_entropy_delta_``). As in the torch path, the cost's 1/m
+(with Algorithm 1.1's -α for ``gd_step``) scales dZ^[L] once, so every dW^[l] and db^[l] after
+it arrives already scaled.
 
 It applies (``numpy_step_applies``) to a σ + cross-entropy classifier with sigmoid / tanh / ReLU
 hidden layers, float32 / float64 plain CPU tensors, no autocast, in eager code with no torch.func
@@ -31,7 +32,7 @@ import torch
 from torch import Tensor
 
 from torchnn._validate import check_cost_finite
-from torchnn.functional.activations import NP_ACTIVATE_INPLACE, NP_DELTA_FROM_OUTPUT
+from torchnn.functional.activations import DERIVATIVE_FROM_OUTPUT, NP_ACTIVATE_INPLACE
 from torchnn.functional.costs import np_cross_entropy_delta_
 
 __all__ = ["NumpyStep", "numpy_step_applies"]
@@ -69,7 +70,7 @@ def _with_ones_row(n: int, m: int, dtype) -> np.ndarray:
 class NumpyStep:
     """One batch shape's numpy buffers and views, and the step that runs on them."""
 
-    __slots__ = ("act", "delta", "a", "a1_t", "scratch", "da", "dwb", "dw", "db", "params",
+    __slots__ = ("act", "deriv", "a", "a1_t", "scratch", "da", "dwb", "dw", "db", "params",
                  "ptrs", "bumped", "w", "w_t", "b", "x_in", "x_version", "x1_t", "xt", "y_src",
                  "y_version", "yt", "np_dtype")
 
@@ -78,7 +79,7 @@ class NumpyStep:
         dt = self.np_dtype = np.float64 if x.dtype == torch.float64 else np.float32
         name = net.hidden_activation
         self.act = NP_ACTIVATE_INPLACE.get(name)
-        self.delta = NP_DELTA_FROM_OUTPUT.get(name)
+        self.deriv = DERIVATIVE_FROM_OUTPUT.get(name)
         # NOTE: each A^[l] that feeds a layer is kept as [A^[l]; 1] (n[l] + 1, m): with that row of
         # ones, [dW | db] = dZ [A; 1]ᵀ is one GEMM for eqs. 2.10 and 2.11 (db = Σ_i dZ_i is the
         # last column), not a GEMM and a row sum. a[l - 1]: Z^[l] then A^[l] (n[l], m), the
@@ -204,8 +205,8 @@ class NumpyStep:
         # NOTE: dZ^[L] times -α/m (gd_step) or the cost's 1/m (backprop): every dW, db below
         # comes out scaled
         np.multiply(z, (1.0 if lr is None else -lr) / z.size, out=z)
-        dz, da, dwb, dw, db, w_t, delta = z, self.da, self.dwb, self.dw, self.db, self.w_t, \
-            self.delta
+        dz, da, dwb, dw, db, w_t, deriv = z, self.da, self.dwb, self.dw, self.db, self.w_t, \
+            self.deriv
         for l in range(last, -1, -1):
             if l:  # dA^[l-1] = W^[l]ᵀ dZ^[l] (2.12), before W^[l] moves
                 dot(w_t[l], dz, out=da[l])  # (n[l-1], n[l]) @ (n[l], m) -> (n[l-1], m)
@@ -216,5 +217,6 @@ class NumpyStep:
                 if b[l] is not None:
                     add(b[l], db[l], out=b[l])  # b -= α db
             if l:
-                dz = delta(a[l - 1], da[l])  # dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12)
+                # dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12), g' read from A^[l-1] over it
+                dz = np.multiply(deriv(a[l - 1], out=a[l - 1]), da[l], out=a[l - 1])
         return cost
