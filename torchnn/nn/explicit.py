@@ -256,7 +256,7 @@ def explicit_step(
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
         if ws is not None and ws.numpy is not None and (
-                cost := _numpy_step(net, x, y, lr, on_cost, ws)) is not None:
+                cost := _numpy_step(net, x, y, lr, on_cost, ws, params)) is not None:
             return cost  # the smallest networks: numpy (explicit_numpy), gd_step or backprop
         if lr is not None and ws is not None and ws.fast is not None and not mixed:
             return _fast_gd_step(net, x, y, lr, on_cost, params, ws)
@@ -344,8 +344,12 @@ def gd_step_fast(net, x: Tensor, y: Tensor, lr: float, check_cost: str | None) -
             torch._C._set_grad_enabled(True)
 
 
-def _numpy_step(net, x: Tensor, y: Tensor, lr: float | None, check_cost, ws: _Workspace):
-    """``ws.numpy``'s step, or None where numpy can't see the tensors now (compile, torch.func)."""
+def _numpy_step(
+    net, x: Tensor, y: Tensor, lr: float | None, check_cost, ws: _Workspace, params=None
+):
+    """``ws.numpy``'s step, or None where numpy can't see the tensors now (compile, torch.func).
+
+    ``params``: ``_params(net)`` where the caller has it already."""
     if (type(x) is not Tensor or x.is_neg() or torch.compiler.is_compiling()
             or torch._C._are_functorch_transforms_active()):
         return None
@@ -353,7 +357,7 @@ def _numpy_step(net, x: Tensor, y: Tensor, lr: float | None, check_cost, ws: _Wo
         y = _target(net, torch.Size((x.shape[0], net.layer_dims[-1])), y, ws)
     else:
         y = ws.y_out
-    return ws.numpy.step(net, x, y, lr, check_cost, _params(net))
+    return ws.numpy.step(net, x, y, lr, check_cost, params or _params(net))
 
 
 def _fast_gd_step(
