@@ -102,16 +102,18 @@ def test_recompute_gd_step_matches():
         torch.testing.assert_close(qa, qb, rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("hidden", [2, 3, 4])
-def test_recompute_lowers_gd_steps_held_buffers_from_three_hidden_layers(hidden):
+@pytest.mark.parametrize("hidden", [1, 2, 3, 4])
+def test_recompute_lowers_gd_steps_held_buffers(hidden):
     # NOTE: gd_step runs the forward and the backward in one call over buffers it reuses. The
-    # backward of layer 2 needs dZ^[2], A^[1] and dA^[1] at once, so with two hidden layers
-    # recompute holds as many m x n buffers as the plain step (three); with H hidden layers the
-    # plain step holds H + 1 (every A^[l] and one dA scratch), recompute H // 2 + 2 (the kept
-    # A^[l], one buffer shared by the dropped ones, the scratch). Plus Z^[L] (m x 1) in both.
+    # plain step holds H + 1 m x n buffers (every A^[l], one dA scratch). Recompute holds the
+    # kept A^[l] (even l), one buffer shared by the dropped ones (it also takes dA^[l] where it
+    # is free) and, from three hidden layers on, the scratch: H // 2 + 2. A dropped A^[l] is
+    # rebuilt a block of rows at a time, in the scratch where there is one, else in a block of
+    # its own (a quarter of the batch here): H // 2 + 1 buffers and a block for one or two
+    # hidden layers. Plus Z^[L] (m x 1) in both.
     from torchnn.nn import explicit
 
-    m, n = 64, 128  # above SERIAL_MACS: the torch kernels' workspace
+    m, n = 1024, 128  # above SERIAL_MACS: the torch kernels' workspace
     p = Problem("t", [32, *[n] * hidden, 1], m, "tanh")
     plain, ckpt = p.network(), p.network()
     plain.gd_step(p.x, p.y, 0.1)
@@ -119,8 +121,64 @@ def test_recompute_lowers_gd_steps_held_buffers_from_three_hidden_layers(hidden)
 
     def held(net):
         ws = explicit._WORKSPACES[net]
-        return tape_bytes([*ws.outs, *ws.das[1:]])
+        return tape_bytes([*ws.outs, *ws.das[1:], *(() if ws.block is None else (ws.block,))])
 
     layer, z_out = F32 * m * n, F32 * m
     assert held(plain) == (hidden + 1) * layer + z_out
-    assert held(ckpt) == (hidden // 2 + 2) * layer + z_out
+    if hidden >= 3:
+        assert held(ckpt) == (hidden // 2 + 2) * layer + z_out
+    else:
+        assert explicit._WORKSPACES[ckpt].block_rows == m // 4
+        assert held(ckpt) == (hidden // 2 + 1) * layer + layer // 4 + z_out
+    assert held(ckpt) < held(plain)
+
+
+@pytest.mark.parametrize("hidden", [1, 2, 3, 4])
+@pytest.mark.parametrize("act,slope", [("tanh", 0.01), ("relu", 0.01), ("sigmoid", 0.01),
+                                       ("leaky_relu", 0.1)])
+def test_recompute_in_blocks_gives_the_same_step(hidden, act, slope):
+    # m = 600: blocks of 456 and 144 rows (4,096 elements at least), so dW sums over parts
+    torch.manual_seed(1)
+    dims = [7, *[9 + 2 * k for k in range(hidden)], 1]
+    x = torch.randn(600, 7, dtype=torch.float64)
+    y = (torch.rand(600, 1) > 0.5).double()
+    nets = [torchnn.DeepNetwork(dims, act, negative_slope=slope, init="he",
+                                dtype=torch.float64) for _ in range(4)]
+    for net in nets[1:]:
+        net.load_state_dict(nets[0].state_dict())
+    plain, ckpt, plain_bp, ckpt_bp = nets
+    for _ in range(3):
+        j = plain.gd_step(x, y, 0.3)
+        torch.testing.assert_close(ckpt.gd_step(x, y, 0.3, recompute=True), j,
+                                   rtol=1e-13, atol=0)
+    for qa, qb in zip(plain.parameters(), ckpt.parameters()):
+        torch.testing.assert_close(qb, qa, rtol=1e-12, atol=1e-14)
+    for _ in range(2):  # backprop accumulates: the second call adds onto the first's .grad
+        plain_bp.backprop(x, y)
+        ckpt_bp.backprop(x, y, recompute=True)
+    for qa, qb in zip(plain_bp.parameters(), ckpt_bp.parameters()):
+        torch.testing.assert_close(qb.grad, qa.grad, rtol=1e-12, atol=1e-14)
+
+
+def test_workspace_bytes_hand_count_and_the_held_figure_in_the_report():
+    from torchnn.bench.cli import run_cell
+    from torchnn.nn.explicit import workspace_bytes
+
+    m, n = 1024, 128
+    p = Problem("t", [32, n, n, 1], m, "tanh")
+    plain, ckpt = p.network(), p.network()
+    assert workspace_bytes(plain) == 0  # nothing held before the first step
+    plain.gd_step(p.x, p.y, 0.1)
+    ckpt.gd_step(p.x, p.y, 0.1, recompute=True)
+    layer, column = F32 * m * n, F32 * m  # an m x n buffer; Z^[L] or the ones vector (m x 1)
+    assert workspace_bytes(plain) == 3 * layer + 2 * column  # A1, A2, the dA scratch
+    assert workspace_bytes(ckpt) == 2 * layer + layer // 4 + 2 * column  # A2, shared, a block
+    flower = Problem("f", [2, 4, 1], 400, "tanh").network()
+    flower.gd_step(torch.randn(400, 2), torch.ones(400, 1), 0.1)
+    assert workspace_bytes(flower) is None  # the numpy engine keeps arrays of its own
+
+    cell = run_cell(p, ("explicit", "recompute"), 1, 0.0, [])
+    act = F32 * m * (n + n + 1)
+    assert cell["variants"]["explicit"]["held_ratio"] == (3 * layer + 2 * column) / act
+    assert cell["variants"]["recompute"]["held_ratio"] == pytest.approx(
+        (2.25 * layer + 2 * column) / act)

@@ -126,6 +126,10 @@ def run_cell(p: Problem, names: tuple[str, ...], repeats: int, min_block: float,
             denom = act_bytes // p.x.element_size() * item
             row["saved_bytes"] = saved
             row["saved_ratio"] = None if saved is None else saved / denom
+            if variants[name].held is not None:  # gd_step's own buffers, after the timed steps
+                held = variants[name].held()
+                row["held_bytes"] = held
+                row["held_ratio"] = None if held is None else held / act_bytes
             if p.device == "cuda":
                 row["peak_cuda_bytes"] = M.peak_cuda_bytes(variants[name].step)
         cell["variants"][name] = row

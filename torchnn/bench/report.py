@@ -125,6 +125,24 @@ def _floors(results: list[dict]) -> list[str]:
     return lines
 
 
+def _held(results: list[dict]) -> list[str]:
+    """What ``gd_step`` keeps between calls (its workspace: its peak besides parameters and
+    data), per cell, against the activations; the numpy engine's cells have no such figure."""
+    rows = []
+    for cell in results:
+        v = cell["variants"]
+        held = [v.get(k, {}).get("held_ratio") for k in ("explicit", "recompute")]
+        if any(h is not None for h in held):
+            rows.append(f"| {cell['size']} | {cell['activation']} | "
+                        + " | ".join(_fmt(h, ".3f") + ("×" if h is not None else "")
+                                     for h in held) + " |")
+    if not rows:
+        return []
+    return ["", "Held by `gd_step` between calls (its reused buffers, its peak besides the "
+            "parameters and the data) / activations:", "",
+            "| size | g | explicit | recompute |", "|---|---|---|---|", *rows]
+
+
 def markdown(report: dict) -> str:
     """The report as markdown: speed table, memory table, targets, logistic regression."""
     meta = report["meta"]
@@ -165,6 +183,7 @@ def markdown(report: dict) -> str:
         for row in report["memory"]:
             lines.append(f"| {row['activation']} | "
                          + " | ".join(_fmt(row["ratios"][k], ".3f") + "×" for k in names) + " |")
+    lines += _held(report["results"])
     if report.get("targets"):
         lines += ["", "Targets (met = on the medians; best = the same ratio on each variant's "
                   "fastest block, what a quiet machine approaches):", "",

@@ -104,6 +104,7 @@ class Variant:
     tape: Callable[[], list] | None = None  # tensors kept for backward (explicit variants)
     forward: Callable[[], Tensor] | None = None  # the graph-building part (autograd variants)
     exclude: list[Tensor] = field(default_factory=list)  # parameters and inputs
+    held: Callable[[], int | None] | None = None  # bytes the step keeps between calls (explicit)
 
 
 def _net_params(net: DeepNetwork) -> list[Tensor]:
@@ -113,7 +114,7 @@ def _net_params(net: DeepNetwork) -> list[Tensor]:
 def _explicit(p: Problem, net0: DeepNetwork, recompute: bool) -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
     check = p.device == "cpu"  # NOTE: the J check is a host sync on an accelerator
-    from torchnn.nn.explicit import forward_tape
+    from torchnn.nn.explicit import forward_tape, workspace_bytes
 
     def tape():
         z, a_prev, saved = forward_tape(net, x, recompute)
@@ -121,7 +122,7 @@ def _explicit(p: Problem, net0: DeepNetwork, recompute: bool) -> Variant:
 
     return Variant("recompute" if recompute else "explicit",
                    lambda: net.gd_step(x, y, p.lr, recompute=recompute, check_values=check),
-                   lambda: _net_params(net), tape=tape)
+                   lambda: _net_params(net), tape=tape, held=lambda: workspace_bytes(net))
 
 
 def _backprop(p: Problem, net0: DeepNetwork) -> Variant:

@@ -27,13 +27,15 @@ the same equations on numpy views of the same storage, ~0.5 µs a call against P
 
 ``recompute=True`` is activation checkpointing: the forward keeps A^[l] only for even l and the
 backward recomputes each dropped A^[l] from the kept A^[l-1] (one extra forward GEMM per dropped
-layer) just before eq. 2.12 needs it. It halves the activations kept for backward; its workspace
-holds the kept A^[l] plus one buffer shared by every dropped layer. NOTE: ``gd_step`` runs the
-forward and the backward in one call, so what it holds at its peak is the workspace: with H hidden
-layers of n units, H + 1 buffers of m × n without recompute (every A^[l], one dA scratch) and
-H // 2 + 2 with it. Layer 2's backward needs dZ^[2], A^[1] and dA^[1] at once, so with two hidden
-layers (the benchmark's large network) both hold three; recompute lowers the peak from three
-hidden layers on, and halves the tape between a forward and a backward everywhere.
+layer) when layer l + 1's backward needs it. It halves the activations kept for backward.
+NOTE: ``gd_step`` runs the forward and the backward in one call, so what it holds at its peak is
+the workspace: with H hidden layers of n units, H + 1 buffers of m × n without recompute (every
+A^[l], one dA scratch). Rebuilding a dropped A^[l] whole would put it beside dZ^[l+1] and dA^[l]
+(three buffers for layer l + 1's backward, the plain step's count with two hidden layers), so
+the backward writes dA^[l] into the dropped layer's own buffer first and rebuilds A^[l] a block
+of rows at a time (``_through_dropped``): recompute holds the kept A^[l], one buffer shared by the
+dropped layers and one block (a quarter of the batch, at least 64 rows), or the scratch from
+three hidden layers on (H // 2 + 2 buffers, the scratch doubling as the block).
 """
 
 from __future__ import annotations
@@ -58,17 +60,22 @@ from torchnn.functional.costs import cross_entropy_cost
 from torchnn.nn.explicit_numpy import NumpyStep, numpy_step_applies
 
 __all__ = [
-    "explicit_step", "gd_step_fast", "forward_tape", "recomputed_layers", "free_workspace"
+    "explicit_step", "gd_step_fast", "forward_tape", "recomputed_layers", "free_workspace",
+    "workspace_bytes",
 ]
 
 
-def _dz_over_saved(name: str, da: Tensor, saved: Tensor, slope: float) -> Tensor:
-    """dZ = dA * g'(Z) (eq. 2.12), written over ``saved`` (A, or Z for a negative slope)."""
+def _dz_over_saved(
+    name: str, da: Tensor, saved: Tensor, slope: float, over_da: bool = False
+) -> Tensor:
+    """dZ = dA * g'(Z) (eq. 2.12), written over ``saved`` (A, or Z for a negative slope), or with
+    ``over_da`` over ``da`` (``saved`` may then be overwritten too)."""
     if name in DERIVATIVE_FROM_OUTPUT:
-        return DERIVATIVE_FROM_OUTPUT[name](saved, out=saved).mul_(da)
+        g = DERIVATIVE_FROM_OUTPUT[name](saved, out=saved)
+        return da.mul_(g) if over_da else g.mul_(da)
     if name == "leaky_relu":
-        return F.leaky_relu_backward(da, saved, slope, out=saved)
-    return saved.copy_(F.identity_backward(da, saved))
+        return F.leaky_relu_backward(da, saved, slope, out=da if over_da else saved)
+    return da if over_da else saved.copy_(F.identity_backward(da, saved))
 
 
 def recomputed_layers(num_layers: int, recompute: bool) -> frozenset[int]:
@@ -92,11 +99,25 @@ def free_workspace(net) -> None:
     _WORKSPACES.pop(net, None)
 
 
+def workspace_bytes(net) -> int | None:
+    """Bytes of the buffers ``gd_step`` / ``backprop`` keep between calls for ``net`` (what a
+    step holds at its peak besides the parameters and the data): 0 before the first step, None
+    where the numpy engine runs the step (it keeps numpy arrays of its own)."""
+    ws = _WORKSPACES.get(net)
+    if ws is None:
+        return 0
+    if ws.numpy is not None:
+        return None
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes()
+                for t in (*ws.outs, *ws.das, ws.block, ws.ones) if t is not None}
+    return sum(storages.values())
+
+
 class _Workspace:
     """One batch shape's buffers, and what a step would otherwise recompute every call."""
 
-    __slots__ = ("key", "outs", "das", "ones", "serial", "y_in", "y_version", "y_out", "m",
-                 "dtype", "device_index", "fast", "numpy")
+    __slots__ = ("key", "outs", "das", "block", "block_rows", "ones", "serial", "y_in",
+                 "y_version", "y_out", "m", "dtype", "device_index", "fast", "numpy")
 
     def __init__(self, net, x: Tensor, key: tuple, recompute: bool = False) -> None:
         m, dims = x.shape[0], net.layer_dims
@@ -106,17 +127,26 @@ class _Workspace:
         # than building ``key``: ``x.device`` makes a new object each call)
         self.m, self.dtype, self.device_index = m, x.dtype, x.get_device()
         self.fast = None if recompute else _fast_kernels(net, x.dtype, m)
+        num_layers, hidden = len(dims) - 1, dims[1:-1]
         # NOTE: with recompute every dropped A^[l] shares one buffer: the forward needs each only
-        # to compute Z^[l+1], the backward rebuilds them one at a time (after the last user of
-        # the previous one), so the held memory stays the kept layers plus one layer
-        dropped = recomputed_layers(len(dims) - 1, recompute)
-        shared = torch.empty(m * max(dims[l] for l in dropped), **opts) if dropped else None
+        # to compute Z^[l+1]; the backward writes dA^[l] there and rebuilds A^[l] a block of rows
+        # at a time (``_through_dropped``), so no dropped layer is ever whole again
+        dropped = recomputed_layers(num_layers, recompute)
+        shared = torch.empty(m * max(hidden), **opts) if dropped else None
         self.outs = [shared[: m * n].view(m, n) if l in dropped else torch.empty(m, n, **opts)
                      for l, n in enumerate(dims[1:], 1)]
-        hidden = dims[1:-1]
-        scratch = torch.empty(m * max(hidden), **opts) if hidden else None
-        # das[l - 1]: the (m, n[l-1]) view of the scratch dA^[l-1] = dZ^[l] W^[l] is written into
-        self.das = [None, *(scratch[: m * n].view(m, n) for n in hidden)]
+        # das[l - 1]: the (m, n[l-1]) buffer dA^[l-1] = dZ^[l] W^[l] is written into: a scratch,
+        # or with recompute the shared buffer where that is free (at the top layer, and for a
+        # dropped A^[l-1]); then the scratch is only needed from four layers on
+        scratch_numel = m * max(hidden) if hidden and (not dropped or num_layers >= 4) else 0
+        self.block_rows = _block_rows(m, min(dims[l] for l in dropped)) if dropped else 0
+        if dropped:  # the block A^[l] is rebuilt in; the free scratch when there is one
+            scratch_numel = max(scratch_numel, self.block_rows * max(hidden))
+        scratch = torch.empty(scratch_numel, **opts) if scratch_numel else None
+        self.block = scratch if dropped else None
+        self.das = [None, *(
+            shared[: m * n].view(m, n) if dropped and (l in dropped or l == num_layers - 1)
+            else scratch[: m * n].view(m, n) for l, n in enumerate(hidden, 1))]
         self.ones = torch.ones(m, **opts)  # db = dZᵀ 1 (eq. 2.11) as one GEMV
         self.serial = x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS
         self.y_in = self.y_version = self.y_out = None  # the last target checked, and its result
@@ -124,6 +154,15 @@ class _Workspace:
         self.numpy = NumpyStep(net, x) if (
             self.fast is not None and self.serial and numpy_step_applies(net, x, _params(net))
         ) else None
+
+
+def _block_rows(m: int, n: int) -> int:
+    """Rows per block when a dropped A^[l] (n units) is rebuilt: about a quarter of the batch.
+
+    NOTE: at least 64 rows (the GEMMs stay efficient) and at least ``_NUMPY_MIN_NUMEL``
+    elements, so that a block of tanh runs the same tanh (numpy's or torch's) as the forward did.
+    """
+    return min(m, max(-(-m // 4), 64, -(-_NUMPY_MIN_NUMEL // n)))
 
 
 def _workspace(
@@ -194,12 +233,15 @@ def forward_tape(
     return z_out, a_prev, saved
 
 
-def _recompute(net, l: int, a_prev: list, saved: list, out: Tensor | None = None) -> None:
-    """Rebuild A^[l] (and what g' reads) from the kept A^[l-1]: eqs. 2.3-2.4 once more."""
+def _recompute(net, l: int, a_prev: list, saved: list) -> None:
+    """Rebuild A^[l] (and what g' reads) from the kept A^[l-1]: eqs. 2.3-2.4 once more.
+
+    For the steps without a workspace (autocast, a negative leaky slope); with one,
+    ``_through_dropped`` rebuilds A^[l] a block of rows at a time instead."""
     lay = net.layers[l - 1]
     name, slope = net.hidden_activation, net.negative_slope
     keep_z = name == "leaky_relu" and slope < 0
-    z = _dense(a_prev[l - 1], lay.weight, lay.bias, out)
+    z = _dense(a_prev[l - 1], lay.weight, lay.bias, None)
     a = FORWARD_INPLACE[name](z.clone() if keep_z else z, slope)
     a_prev[l], saved[l] = a, (z if keep_z else a)
 
@@ -427,7 +469,11 @@ def _step(
     for l in range(len(weights), 0, -1):
         w, b = weights[l - 1], biases[l - 1]
         if a_prev[l - 1] is None:
-            _recompute(net, l - 1, a_prev, saved, ws and ws.outs[l - 2])
+            if ws is not None:  # rebuilt a block of rows at a time: layer l's whole backward
+                dz = _through_dropped(net, l, dz, a_prev[l - 2], params, alpha, lr, ws)
+                a_prev[l - 1] = saved[l - 1] = None
+                continue
+            _recompute(net, l - 1, a_prev, saved)
         da = None
         if l > 1:  # dA^[l-1] = dZ^[l] W^[l]  (2.12), before W^[l] moves
             da = F.dense_grad_input(dz, w) if ws is None else torch.mm(dz, w, out=ws.das[l - 1])
@@ -448,6 +494,43 @@ def _step(
             dz = _dz_over_saved(name, da, saved[l - 1], slope)  # dZ = dA * g'(Z)  (2.12)
             saved[l - 1] = None
     return cost
+
+
+def _through_dropped(
+    net, l: int, dz: Tensor, a_in: Tensor, params, alpha: float, lr: float | None,
+    ws: _Workspace,
+) -> Tensor:
+    """Layer l's backward when the forward dropped A^[l-1]; returns dZ^[l-1].
+
+    dA^[l-1] = dZ^[l] W^[l] (eq. 2.12) goes into the dropped layer's own buffer first, while W^[l]
+    is unchanged. Then each block of rows rebuilds its part of A^[l-1] from the kept A^[l-2]
+    (``a_in``; eqs. 2.3-2.4) in ``ws.block``, adds that block's share of dW^[l] (eq. 2.10: a
+    sum over the rows) and turns its rows of dA^[l-1] into dZ^[l-1] (eq. 2.12). So the step
+    holds dZ^[l], dA^[l-1] and one block, where rebuilding A^[l-1] whole would need a third
+    m x n[l-1] buffer beside dZ^[l] and dA^[l-1].
+    """
+    weights, biases = params
+    w, b = weights[l - 1], biases[l - 1]
+    name, slope = net.hidden_activation, net.negative_slope
+    da = torch.mm(dz, w, out=ws.das[l - 1])  # (m, n[l]) @ (n[l], n[l-1]) -> (m, n[l-1])
+    m, n, rows = da.shape[0], da.shape[1], ws.block_rows
+    for r0 in range(0, m, rows):
+        r1 = min(r0 + rows, m)
+        block = ws.block[: (r1 - r0) * n].view(r1 - r0, n)
+        # (a negative leaky slope, whose g' reads Z, runs without the workspace: never here)
+        a = FORWARD_INPLACE[name](_dense(a_in[r0:r1], weights[l - 2], biases[l - 2], block),
+                                  slope)  # A^[l-1], rows r0..r1  (2.3-2.4)
+        if lr is None:  # dW += dZ[rows]ᵀ A[rows]  (2.10)
+            _accumulate_grad(w, F.dense_grad_weight, (dz[r0:r1], a), alpha, False)
+        else:
+            F.dense_grad_weight(dz[r0:r1], a, alpha=alpha, add_to=w)  # W -= lr dW, in parts
+        _dz_over_saved(name, da[r0:r1], a, slope, over_da=True)  # dZ = dA * g'(Z)  (2.12)
+    if b is not None:
+        if lr is None:
+            _accumulate_grad(b, F.dense_grad_bias, (dz,), alpha, False, ws.ones)  # db  (2.11)
+        else:
+            F.dense_grad_bias(dz, alpha=alpha, add_to=b, ones=ws.ones)  # b -= lr db
+    return da
 
 
 def _accumulate_grad(
