@@ -132,21 +132,23 @@ class _Workspace:
         # to compute Z^[l+1]; the backward writes dA^[l] there and rebuilds A^[l] a block of rows
         # at a time (``_through_dropped``), so no dropped layer is ever whole again
         dropped = recomputed_layers(num_layers, recompute)
-        shared = torch.empty(m * max(hidden), **opts) if dropped else None
+        # das[l]: the (m, n[l]) buffer dA^[l] = dZ^[l+1] W^[l+1] is written into: the scratch,
+        # or with recompute the shared buffer where that is free: for a dropped A^[l], and below
+        # four layers for A^[L-1] too, so that one or two hidden layers need no scratch at all
+        in_shared = set(dropped)
+        if dropped and num_layers < 4:
+            in_shared.add(num_layers - 1)
+        shared = torch.empty(m * max(dims[l] for l in in_shared), **opts) if dropped else None
         self.outs = [shared[: m * n].view(m, n) if l in dropped else torch.empty(m, n, **opts)
                      for l, n in enumerate(dims[1:], 1)]
-        # das[l - 1]: the (m, n[l-1]) buffer dA^[l-1] = dZ^[l] W^[l] is written into: a scratch,
-        # or with recompute the shared buffer where that is free (at the top layer, and for a
-        # dropped A^[l-1]); then the scratch is only needed from four layers on
         scratch_numel = m * max(hidden) if hidden and (not dropped or num_layers >= 4) else 0
         self.block_rows = _block_rows(m, min(dims[l] for l in dropped)) if dropped else 0
-        if dropped:  # the block A^[l] is rebuilt in; the free scratch when there is one
-            scratch_numel = max(scratch_numel, self.block_rows * max(hidden))
+        if dropped:  # the block A^[l] is rebuilt in: the scratch (free then) where there is one
+            scratch_numel = max(scratch_numel, self.block_rows * max(dims[l] for l in dropped))
         scratch = torch.empty(scratch_numel, **opts) if scratch_numel else None
         self.block = scratch if dropped else None
-        self.das = [None, *(
-            shared[: m * n].view(m, n) if dropped and (l in dropped or l == num_layers - 1)
-            else scratch[: m * n].view(m, n) for l, n in enumerate(hidden, 1))]
+        self.das = [None, *((shared if l in in_shared else scratch)[: m * n].view(m, n)
+                            for l, n in enumerate(hidden, 1))]
         self.ones = torch.ones(m, **opts)  # db = dZᵀ 1 (eq. 2.11) as one GEMV
         self.serial = x.device.type == "cpu" and _forward_macs(net, x) < SERIAL_MACS
         self.y_in = self.y_version = self.y_out = None  # the last target checked, and its result
