@@ -17,6 +17,7 @@ from torchnn._validate import check_floating
 from torchnn.functional._dispatch import apply
 
 __all__ = [
+    "FORWARD",
     "FORWARD_INPLACE",
     "ACTIVATE_INPLACE",
     "DERIVATIVE_FROM_OUTPUT",
@@ -184,8 +185,17 @@ def _leaky_relu_inplace(z: Tensor, slope: float) -> Tensor:
     return torch.nn.functional.leaky_relu_(z, slope)
 
 
-# A = g(Z) written over Z, as (z, slope) -> a: forward values only, for code that owns Z (the
-# fused layer Function, the explicit engine); the slope is only read by leaky ReLU
+# A = g(Z) in a new tensor, as (z, slope) -> a: forward values only (the fused layer Function
+# while Dynamo traces it); the slope is only read by leaky ReLU
+FORWARD = {
+    "sigmoid": lambda z, s: torch.sigmoid(z),
+    "tanh": lambda z, s: torch.tanh(z),
+    "relu": lambda z, s: torch.relu(z),
+    "leaky_relu": lambda z, s: torch.nn.functional.leaky_relu(z, s),
+    "identity": lambda z, s: z,
+}
+# A = g(Z) written over Z, the same values: for code that owns Z (the fused layer Function, the
+# explicit engine)
 FORWARD_INPLACE = {
     "sigmoid": lambda z, s: torch.sigmoid_(z),
     "tanh": lambda z, s: tanh_(z),

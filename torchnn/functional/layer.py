@@ -29,6 +29,7 @@ from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
 from torchnn.functional.activations import (
     BACKWARD_RULES,
     DERIVATIVE_FROM_OUTPUT,
+    FORWARD,
     FORWARD_INPLACE,
     leaky_relu,
     sigmoid,
@@ -93,7 +94,14 @@ class DenseActivationFunction(Function):
     def forward(
         a_prev: Tensor, weight: Tensor, bias: Tensor | None, activation: str, negative_slope: float
     ) -> Tensor:
-        return FORWARD_INPLACE[activation](dense_forward(a_prev, weight, bias), negative_slope)
+        z = dense_forward(a_prev, weight, bias)
+        if torch.compiler.is_compiling():
+            # NOTE: g out of place while Dynamo traces: on torch 2.11 a Function whose forward
+            # returns a tensor it wrote in place gets wrong gradients, silently (pytorch#180642:
+            # zero dA_prev, dW and db here). The graph is the same: AOT autograd functionalises
+            # the in-place g anyway
+            return FORWARD[activation](z, negative_slope)
+        return FORWARD_INPLACE[activation](z, negative_slope)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
