@@ -9,12 +9,12 @@ import torch.autograd.forward_ad as _forward_ad
 from torch import Tensor
 from torch.autograd import Function
 
-try:  # NOTE: a PyTorch internal (torch 2.4-2.13); without it every call takes Function.apply
+try:  # NOTE: a PyTorch internal (torch 2.6-2.13); without it every call takes Function.apply
     from torch._C._functorch import unwrap_if_dead
 except ImportError:  # pragma: no cover
     unwrap_if_dead = None
 
-# NOTE: a PyTorch internal too (torch 2.4-2.13: -1 outside ``forward_ad.dual_level``); without it
+# NOTE: a PyTorch internal too (torch 2.6-2.13: -1 outside ``forward_ad.dual_level``); without it
 # eager calls always take the class with ``jvp``
 _HAS_DUAL_LEVEL = isinstance(getattr(_forward_ad, "_current_level", None), int)
 
