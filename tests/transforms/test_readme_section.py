@@ -17,7 +17,8 @@ def between(marker: str) -> str:
 
 
 def _numbers_blurred(text: str) -> str:
-    return re.sub(r"\d+\.\d+(e[+-]\d+)?", "#", text)
+    # NOTE: the op count of the compiled graph is Dynamo's to choose: 2 on torch 2.13, 1 on 2.8
+    return re.sub(r"\d+ ops;", "# ops;", re.sub(r"\d+\.\d+(e[+-]\d+)?", "#", text))
 
 
 def test_checker_example_prints_the_report_shown(tmp_path):
