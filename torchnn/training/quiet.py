@@ -13,6 +13,9 @@ _MESSAGES = (
     r".*isinstance\(treespec, LeafSpec\)` is deprecated.*",  # Lightning internals on torch 2.13
     r".*Checkpoint directory .* exists and is not empty.*",  # only when resuming into its folder
     r".*The number of training batches .* is smaller than the logging interval.*",
+    # torch <= 2.6 (torch/distributed/nn/jit/instantiator.py) makes a TemporaryDirectory at
+    # import and leaves it to the interpreter, which warns at exit; torch 2.8 cleans it up
+    r"Implicitly cleaning up <TemporaryDirectory",
 )
 
 
