@@ -227,11 +227,16 @@ BACKWARD_RULES = {
 # scratch arrays of z's shape from the caller, so nothing is allocated inside a step.
 
 
+# NOTE: 0-d zeros for np.maximum / np.minimum: a Python 0 costs numpy ~0.35 µs of scalar
+# conversion a call, a visible share of the seed's 2-4-1 step (~35 µs)
+NP_ZERO = {np.dtype(np.float32): np.zeros((), np.float32),
+           np.dtype(np.float64): np.zeros((), np.float64)}
+
+
 def np_log1p_exp_neg_abs(z: np.ndarray, out: np.ndarray) -> np.ndarray:
     """log(1 + e^{-|z|}) into ``out``: the part of softplus(z) = max(z, 0) + log(1 + e^{-|z|})
-    (and of -log σ(z)) that never overflows."""
-    np.exp(np.negative(np.absolute(z, out=out), out=out), out=out)
-    return np.log(np.add(out, 1, out=out), out=out)
+    (and of -log σ(z)) that never overflows; log1p keeps it exact where e^{-|z|} is tiny."""
+    return np.log1p(np.exp(np.negative(np.absolute(z, out=out), out=out), out=out), out=out)
 
 
 def np_sigmoid_(z: np.ndarray, lg: np.ndarray, _t: np.ndarray | None = None) -> np.ndarray:
@@ -244,14 +249,14 @@ def np_sigmoid_(z: np.ndarray, lg: np.ndarray, _t: np.ndarray | None = None) -> 
 
 def np_sigmoid_from_(z: np.ndarray, lg: np.ndarray) -> np.ndarray:
     """σ(z) over z given lg = log(1 + e^{-|z|}) (the cost computes lg anyway)."""
-    return np.exp(np.subtract(np.minimum(z, 0, out=z), lg, out=z), out=z)
+    return np.exp(np.subtract(np.minimum(z, NP_ZERO[z.dtype], out=z), lg, out=z), out=z)
 
 
 # A = g(Z) written over Z, as (z, s, t) -> a (s, t: scratch of z's shape)
 NP_ACTIVATE_INPLACE = {
     "sigmoid": np_sigmoid_,
     "tanh": lambda z, s, t: np.tanh(z, out=z),
-    "relu": lambda z, s, t: np.maximum(z, 0, out=z),
+    "relu": lambda z, s, t: np.maximum(z, NP_ZERO[z.dtype], out=z),
 }
 
 

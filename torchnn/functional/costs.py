@@ -17,7 +17,12 @@ from torch.autograd import Function
 
 from torchnn._validate import check_floating, check_same_device, check_tensor
 from torchnn.functional._dispatch import apply
-from torchnn.functional.activations import np_log1p_exp_neg_abs, np_sigmoid_from_, sigmoid
+from torchnn.functional.activations import (
+    NP_ZERO,
+    np_log1p_exp_neg_abs,
+    np_sigmoid_from_,
+    sigmoid,
+)
 
 __all__ = [
     "binary_cross_entropy_with_logits",
@@ -91,7 +96,9 @@ def np_cross_entropy_delta_(
     """
     zy = np.vdot(y, z)  # Σ z y
     np_log1p_exp_neg_abs(z, lg)  # lg = log(1 + e^{-|z|})
-    total = np.add(np.maximum(z, 0, out=t), lg, out=t).sum() - zy  # Σ max(z, 0) + lg - z y
+    # Σ max(z, 0) + lg - z y (NOTE: add.reduce, not .sum(): the same pairwise sum, ~0.6 µs less)
+    total = np.add.reduce(np.add(np.maximum(z, NP_ZERO[z.dtype], out=t), lg, out=t),
+                          axis=None) - zy
     cross_entropy_delta(np_sigmoid_from_(z, lg), y, out=z)  # A - Y, A = σ(Z) over Z
     return float(total)
 
