@@ -32,6 +32,14 @@ def test_torchnn_autograd_saved_bytes_hand_count():
     assert total == 288 + F32 * (8 * 3 + 4 * 5 + 1 * 4 + 1 + 8 * 1)
 
 
+def test_autograd_recompute_saved_bytes_hand_count():
+    v = build_variants(_problem(), ("autograd-recompute",))["autograd-recompute"]
+    act, _ = saved_bytes(v.forward, v.exclude)
+    # one DenseActivationPairFunction for layers 1-2 saves x and A2 (A1 is rebuilt in its
+    # backward), the output layer's Function A2 again (the same storage): A2 8x4 alone
+    assert act == F32 * 8 * 4 == 128 <= ACTIVATIONS // 2
+
+
 def test_torch_nn_leaky_relu_saves_twice_hand_count():
     v = build_variants(_problem("leaky_relu"), ("torch.nn",))["torch.nn"]
     act, _ = saved_bytes(v.forward, v.exclude)

@@ -19,7 +19,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
     (cell,) = report["results"]
     assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
     assert set(cell["variants"]) == {"explicit", "backprop", "autograd", "torch.nn", "numpy",
-                                     "recompute", "kernels", "bare-fn"}
+                                     "recompute", "autograd-recompute", "kernels", "bare-fn"}
     for v in cell["variants"].values():
         assert v["median_s"] > 0 and len(v["times_s"]) == 1
         assert v["speedup"] > 0 and v["ceiling_fraction"] > 0

@@ -24,6 +24,7 @@ _ROWS = [
     "every parameter gets a .grad", "1-process DDP, find_unused_parameters=False",
 ]
 _COLUMNS = ["sigmoid", "tanh", "relu", "leaky_relu", "dense", "dense_activation",
+            "dense_activation_pair",
             "dense_cross_entropy", "bce_with_logits", "mse_loss", "DeepNetwork"]
 _NET = "DeepNetwork"
 _BY_TEST = {  # test function -> row, for tests of the whole network

@@ -31,7 +31,7 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "large": ([2048, 2048, 2048, 1], 4096),  # GEMM-bound
 }
 VARIANTS = ("explicit", "backprop", "autograd", "torch.nn", "compiled", "numpy", "recompute",
-            "kernels", "bare-fn")
+            "autograd-recompute", "kernels", "bare-fn")
 # NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
 
 
@@ -140,8 +140,9 @@ def _backprop(p: Problem, net0: DeepNetwork) -> Variant:
     return Variant("backprop", step, lambda: _net_params(net))
 
 
-def _autograd(p: Problem, net0: DeepNetwork) -> Variant:
+def _autograd(p: Problem, net0: DeepNetwork, recompute: bool = False) -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
+    net.recompute = recompute  # two hidden layers a DenseActivationPairFunction
     opt = torch.optim.SGD(net.parameters(), lr=p.lr)
     check = p.device == "cpu"
 
@@ -152,7 +153,8 @@ def _autograd(p: Problem, net0: DeepNetwork) -> Variant:
         opt.step()
         return cost
 
-    return Variant("autograd", step, lambda: _net_params(net),
+    return Variant("autograd-recompute" if recompute else "autograd", step,
+                   lambda: _net_params(net),
                    forward=lambda: net.cost(x, y, check_values=False),
                    exclude=[*net.parameters(), x, y])
 
@@ -215,8 +217,8 @@ def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, V
             out[name] = _explicit(p, net0, recompute=True)
         elif name == "backprop":
             out[name] = _backprop(p, net0)
-        elif name == "autograd":
-            out[name] = _autograd(p, net0)
+        elif name in ("autograd", "autograd-recompute"):
+            out[name] = _autograd(p, net0, recompute=name == "autograd-recompute")
         elif name in ("torch.nn", "compiled"):
             out[name] = _torch_nn(p, net0, compiled=name == "compiled")
         elif name == "numpy":

@@ -19,6 +19,7 @@ from torchnn.functional.activations import (
     tanh,
     tanh_backward,
 )
+from torchnn.functional.checkpoint import DenseActivationPairFunction, dense_activation_pair
 from torchnn.functional.costs import (
     SigmoidCrossEntropyFunction,
     SquaredErrorFunction,
@@ -46,6 +47,7 @@ from torchnn.functional.layer import (
 
 __all__ = [
     "DenseActivationFunction",
+    "DenseActivationPairFunction",
     "DenseCrossEntropyFunction",
     "DenseFunction",
     "LeakyReLUFunction",
@@ -59,6 +61,7 @@ __all__ = [
     "cross_entropy_loss_from_logits",
     "dense",
     "dense_activation",
+    "dense_activation_pair",
     "dense_cross_entropy",
     "dense_forward",
     "dense_grad_bias",

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from torchnn import _validate as V
 from torchnn import functional as F
+from torchnn.functional.checkpoint import apply_dense_activation_pair
 from torchnn.functional.dense import apply_dense
 from torchnn.functional.layer import apply_dense_activation, apply_dense_cross_entropy
 from torchnn.nn.activation import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh, get_activation
@@ -69,10 +70,12 @@ class DeepNetwork(nn.Module):
             ``"xavier"`` or ``"zeros"``; biases start at zero (seed §2.4).
         init_scale: the scale of ``"small"`` initialisation.
         generator: a ``torch.Generator`` for reproducible initialisation.
-        recompute: activation checkpointing for ``backprop`` / ``gd_step``: keep A^[l] for
-            even l only and recompute the others in the backward (about half the activations
-            kept for backward for one extra forward GEMM per dropped layer; the step's peak
-            buffers shrink only from three hidden layers on: see ``torchnn.nn.explicit``).
+        recompute: activation checkpointing: keep A^[l] for even l only and recompute the
+            others in the backward (about half the activations kept for backward for one extra
+            forward GEMM per dropped layer). ``backprop`` / ``gd_step`` rebuild each dropped
+            layer in blocks of rows (see ``torchnn.nn.explicit``); ``cost`` / ``logits`` run
+            two hidden layers per ``DenseActivationPairFunction``, whose graph keeps the
+            pair's input and output only.
 
     Shape:
         Input ``(m, n_x)``; output ``(m, n[L])``.
@@ -254,6 +257,15 @@ class DeepNetwork(nn.Module):
         fused = plain and last > 0 and self._fusable_hidden()
         name, slope = self.hidden_activation, self.negative_slope
         a = x
+        if fused and self.recompute:  # two hidden layers a Function, A^[l] for odd l rebuilt
+            for l in range(0, last - 1, 2):
+                p, q = layers[l]._parameters, layers[l + 1]._parameters
+                a = apply_dense_activation_pair(a, p["weight"], p["bias"], q["weight"],
+                                                q["bias"], name, slope)
+            if last % 2:  # an odd number of hidden layers: the last one alone
+                p = layers[last - 1]._parameters
+                a = apply_dense_activation(a, p["weight"], p["bias"], name, slope)
+            return a, plain
         for l, layer in enumerate(layers):
             if l == last:
                 break

@@ -35,11 +35,13 @@ def _inputs(seed: int = 0) -> dict[str, Tensor]:
         "b": torch.randn(2, generator=gen),  # (n_out,)
         "y": torch.rand(3, 4, generator=gen),  # targets in [0, 1]
         "y_out": torch.rand(3, 2, generator=gen),  # targets of a (3, 2) layer output
+        "w2": torch.randn(3, 2, generator=gen),  # a second layer on the (3, 2) output
+        "b2": torch.randn(3, generator=gen),
     }
 
 
 def function_cases(seed: int = 0) -> list[Case]:
-    """The nine Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
+    """The ten Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
     t = _inputs(seed)
     z, w, b, y = t["z"], t["w"], t["b"], t["y"]
     return [
@@ -50,6 +52,10 @@ def function_cases(seed: int = 0) -> list[Case]:
         Case("dense", F.dense, (z, w, b), TF.linear),
         Case("dense_activation", F.dense_activation, (z, w, b, "tanh"),
              lambda z, w, b, g: torch.tanh(TF.linear(z, w, b))),
+        Case("dense_activation_pair", F.dense_activation_pair,
+             (z, w, b, t["w2"], t["b2"], "tanh"),
+             lambda z, w, b, w2, b2, g: torch.tanh(TF.linear(torch.tanh(TF.linear(z, w, b)),
+                                                             w2, b2))),
         Case("dense_cross_entropy", F.dense_cross_entropy, (z, w, b, t["y_out"]),
              lambda z, w, b, y: TF.binary_cross_entropy_with_logits(TF.linear(z, w, b), y)),
         Case("bce_with_logits", F.binary_cross_entropy_with_logits, (z, y),
