@@ -23,22 +23,11 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
-from torchnn.functional.activations import BACKWARD_RULES, FORWARD, FORWARD_INPLACE
+from torchnn.functional.activations import BACKWARD_RULES, FORWARD
 from torchnn.functional.dense import check_dense_args, dense_forward, dense_grads, dense_tangent
-from torchnn.functional.layer import FUSED_ACTIVATIONS, _grad_z
+from torchnn.functional.layer import FUSED_ACTIVATIONS, _grad_z, activate_owned
 
 __all__ = ["DenseActivationPairFunction", "dense_activation_pair"]
-
-
-def _activate(name: str, z: Tensor, slope: float) -> Tensor:
-    """g over a Z this code owns; out of place where a graph is built or Dynamo traces.
-
-    NOTE: in place (and through numpy's tanh, as the forward did) in the usual backward, so the
-    rebuilt A^[l] has the forward's bits; out of place under create_graph (a differentiable
-    rebuild) and while Dynamo traces (torch 2.11: pytorch#180642, see layer.py)."""
-    if torch.is_grad_enabled() or torch.compiler.is_compiling():
-        return FORWARD[name](z, slope)
-    return FORWARD_INPLACE[name](z, slope)
 
 
 class DenseActivationPairFunction(Function):
@@ -50,8 +39,8 @@ class DenseActivationPairFunction(Function):
     @staticmethod
     def forward(a_prev: Tensor, w1: Tensor, b1: Tensor | None, w2: Tensor, b2: Tensor | None,
                 activation: str, negative_slope: float) -> Tensor:
-        a1 = _activate(activation, dense_forward(a_prev, w1, b1), negative_slope)  # A^[l]
-        return _activate(activation, dense_forward(a1, w2, b2), negative_slope)  # A^[l+1]
+        a1 = activate_owned(activation, dense_forward(a_prev, w1, b1), negative_slope)  # A^[l]
+        return activate_owned(activation, dense_forward(a1, w2, b2), negative_slope)  # A^[l+1]
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -66,7 +55,9 @@ class DenseActivationPairFunction(Function):
         name, slope, needs = ctx.activation, ctx.negative_slope, ctx.needs_input_grad
         first = needs[:3]  # (A^[l-1], W^[l], b^[l])
         with maybe_autocast(ctx.autocast, grad_a2):
-            a1 = _activate(name, dense_forward(a_prev, w1, b1), slope)  # A^[l] again (2.3-2.4)
+            # A^[l] again (2.3-2.4), in place as the forward made it (the same bits), or
+            # differentiably under create_graph
+            a1 = activate_owned(name, dense_forward(a_prev, w1, b1), slope)
             grad_z2 = _grad_z(name, grad_a2, a2, slope)  # dZ^[l+1]  (2.12)
             grad_a1, grad_w2, grad_b2 = dense_grads(grad_z2, a1, w2, (any(first), *needs[3:5]))
             grads = (None, None, None)

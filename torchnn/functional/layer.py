@@ -80,6 +80,19 @@ def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float) -> Tensor:
     return BACKWARD_RULES[name](grad_a, a, slope)
 
 
+def activate_owned(name: str, z: Tensor, slope: float) -> Tensor:
+    """A = g(Z) for a Z the caller owns: written over Z, except where a graph is being built
+    (a differentiable rebuild in a backward under create_graph) or Dynamo traces.
+
+    NOTE: out of place while Dynamo traces: on torch 2.11 a Function whose forward returns a
+    tensor it wrote in place gets wrong gradients, silently (pytorch#180642: zero dA_prev, dW and
+    db here). The graph is the same: AOT autograd functionalises the in-place g anyway.
+    """
+    if torch.is_grad_enabled() or torch.compiler.is_compiling():
+        return FORWARD[name](z, slope)
+    return FORWARD_INPLACE[name](z, slope)
+
+
 class DenseActivationFunction(Function):
     """A = g(A_prev Wᵀ + b) (eqs. 2.3-2.4) for g in sigmoid, tanh, ReLU, leaky ReLU (slope >= 0).
 
@@ -94,14 +107,7 @@ class DenseActivationFunction(Function):
     def forward(
         a_prev: Tensor, weight: Tensor, bias: Tensor | None, activation: str, negative_slope: float
     ) -> Tensor:
-        z = dense_forward(a_prev, weight, bias)
-        if torch.compiler.is_compiling():
-            # NOTE: g out of place while Dynamo traces: on torch 2.11 a Function whose forward
-            # returns a tensor it wrote in place gets wrong gradients, silently (pytorch#180642:
-            # zero dA_prev, dW and db here). The graph is the same: AOT autograd functionalises
-            # the in-place g anyway
-            return FORWARD[activation](z, negative_slope)
-        return FORWARD_INPLACE[activation](z, negative_slope)
+        return activate_owned(activation, dense_forward(a_prev, weight, bias), negative_slope)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
