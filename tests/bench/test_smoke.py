@@ -82,3 +82,21 @@ def test_interleaved_times_uses_the_balanced_orders():
     timed = seen[4:]  # after the one sizing call each
     rows = [["abcd"[k] for k in row] for row in balanced_orders(4)]
     assert timed == [name for row in rows for name in row]
+
+
+def test_large_cell_targets_include_the_autograd_recompute_goals():
+    from torchnn.bench.report import check_targets
+
+    def row(median, saved=None):
+        return {"median_s": median, "min_s": median, "ceiling_fraction": 0.9,
+                "saved_ratio": saved}
+
+    cell = {"size": "large", "activation": "tanh", "variants": {
+        "torch.nn": row(1.0), "explicit": row(0.9, 1.0), "autograd": row(1.0, 0.998),
+        "recompute": row(1.1, 0.50012), "autograd-recompute": row(1.25, 0.49988)}}
+    targets = {t["target"]: t for t in check_targets([cell], [], {})}
+    time = targets["large tanh: autograd recompute time vs autograd"]
+    assert time["measured"] == pytest.approx(1.25) and time["met"] is False  # 1.25 > 1.20
+    saved = targets["large tanh: autograd recompute saved / activations"]
+    assert saved["measured"] == pytest.approx(0.49988) and saved["met"] is True
+    assert targets["large tanh: recompute saved / activations"]["met"] is False
