@@ -25,6 +25,25 @@ def test_explicit_and_autograd_give_the_same_trajectory(momentum):
     assert histories[0][-1] < histories[0][0] - 0.05  # and it learned
 
 
+@pytest.mark.parametrize("backward", ["explicit", "autograd"])
+def test_recompute_trains_the_same_trajectory(backward):
+    """Activation checkpointing changes what is kept, not the arithmetic: two hidden layers (a
+    DenseActivationPairFunction on the autograd path, a rebuilt A^[1] on the explicit one)."""
+    histories, weights = [], []
+    for recompute in (False, True):
+        module = flower_module(backward=backward, hidden_units=[6, 5], iterations_per_step=20,
+                               lr=0.5, recompute=recompute)
+        assert module.net.recompute is recompute
+        quick_trainer(max_epochs=3, limit_val_batches=0, precision="64-true").fit(
+            module, flower_data())
+        histories.append(torch.tensor(module.cost_history))
+        weights.append(torch.cat([p.detach().reshape(-1) for p in module.parameters()]))
+    assert len(histories[0]) == 60
+    torch.testing.assert_close(histories[1], histories[0], rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(weights[1], weights[0], rtol=1e-9, atol=1e-11)
+    assert histories[0][-1] < histories[0][0]  # and it learned
+
+
 def test_float32_explicit_and_autograd_stay_close():
     ends = []
     for backward in ("explicit", "autograd"):

@@ -54,6 +54,9 @@ class DeepNetworkModule(LightningModule):
         backward: ``explicit`` (``DeepNetwork.backprop``, the seed's equations with no autograd
             graph) or ``autograd`` (autograd through the hand-written Functions); same gradients.
         iterations_per_step: gradient-descent iterations per Lightning step (per batch).
+        recompute: activation checkpointing (``DeepNetwork(recompute=True)``): about half the
+            activations kept for backward, for one more forward GEMM per dropped layer; the same
+            gradients on both backward paths.
 
     Examples:
         >>> module = DeepNetworkModule(n_x=2, hidden_units=[4], hidden_activation="tanh", lr=1.2)
@@ -76,6 +79,7 @@ class DeepNetworkModule(LightningModule):
         momentum: float = 0.0,
         backward: str = "explicit",
         iterations_per_step: int = 100,
+        recompute: bool = False,
     ) -> None:
         super().__init__()
         if backward not in BACKWARDS:
@@ -93,7 +97,8 @@ class DeepNetworkModule(LightningModule):
             self.net: DeepNetwork = LogisticRegression(n_x, init=init, init_scale=init_scale)
         else:
             self.net = DeepNetwork([n_x, *hidden, n_y], hidden_activation, output_activation,
-                                   negative_slope=negative_slope, init=init, init_scale=init_scale)
+                                   negative_slope=negative_slope, init=init, init_scale=init_scale,
+                                   recompute=recompute)
         self.task = "binary" if self.net.is_classifier else "regression"
         self.backward = backward
         self.iterations_per_step = iterations_per_step
