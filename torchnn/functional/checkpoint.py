@@ -62,7 +62,8 @@ class DenseActivationPairFunction(Function):
             grad_a1, grad_w2, grad_b2 = dense_grads(grad_z2, a1, w2, (any(first), *needs[3:5]))
             grads = (None, None, None)
             if any(first):
-                grad_z1 = _grad_z(name, grad_a1, a1, slope)  # dZ^[l]  (2.12)
+                # dZ^[l] (2.12), over the rebuilt A^[l]: spent once dW^[l+1] has read it
+                grad_z1 = _grad_z(name, grad_a1, a1, slope, a_spent=True)
                 grads = dense_grads(grad_z1, a_prev, w1, first)  # (2.10-2.12)
         return *grads, grad_w2, grad_b2, None, None
 

@@ -70,13 +70,15 @@ def _is_wrapped(t: Tensor) -> bool:
     return _functorch.maybe_get_level(t) != -1 or _is_legacy_batched(t)
 
 
-def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float) -> Tensor:
-    """dZ = dA * g'(Z) (eq. 2.12), in one new tensor when no graph is being built."""
+def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float, a_spent: bool = False) -> Tensor:
+    """dZ = dA * g'(Z) (eq. 2.12), in one new tensor when no graph is being built, or with
+    ``a_spent`` (A is the caller's own and read for nothing else) written over A."""
     if (name in DERIVATIVE_FROM_OUTPUT and grad_a.dtype == a.dtype and not torch.is_grad_enabled()
             and not torch.compiler.is_compiling()
             and not torch._C._are_functorch_transforms_active()
             and not _is_wrapped(grad_a)):
-        return DERIVATIVE_FROM_OUTPUT[name](a, out=torch.empty_like(a)).mul_(grad_a)
+        return DERIVATIVE_FROM_OUTPUT[name](a, out=a if a_spent else torch.empty_like(a)).mul_(
+            grad_a)
     return BACKWARD_RULES[name](grad_a, a, slope)
 
 
