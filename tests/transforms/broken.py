@@ -154,3 +154,35 @@ class ScalarBiasDense(_DenseBase):
 
 
 GoodDense = _DenseBase
+
+
+class ScaledDense(Function):
+    """Z = s (A Wᵀ + b) with the float s between the tensors: ``next_functions`` lists the
+    tensor inputs only, so backward's i-th value is not the i-th edge."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(a, scale, w, b):
+        return (a @ w.t() + b) * scale
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        a, scale, w, _ = inputs
+        ctx.scale = scale
+        ctx.save_for_backward(a, w)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, w = ctx.saved_tensors
+        grad_z = grad_out * ctx.scale
+        return grad_z @ w, None, grad_z.t() @ a, grad_z.sum(0)
+
+
+class KeepdimScaledDense(ScaledDense):
+    """ScaledDense with db of shape (1, n): caught only if the check maps values to edges."""
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        grad_a, _, grad_w, grad_b = ScaledDense.backward(ctx, grad_out)
+        return grad_a, None, grad_w, grad_b.unsqueeze(0)

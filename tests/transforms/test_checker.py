@@ -66,6 +66,21 @@ def test_keepdim_bias_gradient_is_caught_only_by_the_raw_shape_check(x, wb):
     assert "expected (2,)" in report["backward: raw grad shapes"].reason
 
 
+def test_raw_shapes_map_gradients_past_a_non_tensor_argument(x, wb):
+    # backward returns (dA, None, dW, db) for (a, 2.0, w, b); next_functions has three edges
+    def ref(a, s, w, b):
+        return TF.linear(a, w, b) * s
+
+    good = check_function(broken.ScaledDense, x, 2.0, *wb, reference=ref,
+                          skip=NO_COMPILE + ("autocast",))
+    assert good["backward: raw grad shapes"].status == PASS, good
+    bad = check_function(broken.KeepdimScaledDense, x, 2.0, *wb, reference=ref,
+                         skip=NO_COMPILE + ("autocast",))
+    assert failed(bad) == {"backward: raw grad shapes"}, bad
+    reason = bad["backward: raw grad shapes"].reason
+    assert "(1, 2) for input 3" in reason and "expected (2,)" in reason
+
+
 def test_scalar_bias_gradient_is_caught(x, wb):
     report = check_function(broken.ScalarBiasDense, x, *wb, skip=NO_COMPILE)
     assert {"backward: raw grad shapes", "gradcheck (backward)"} <= failed(report)

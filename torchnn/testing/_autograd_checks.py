@@ -44,6 +44,18 @@ def _expected_shape(next_fn, index: int) -> tuple[int, ...]:
     return tuple(next_fn._input_metadata[index].shape)
 
 
+def _edges(node) -> list[tuple[int, tuple]]:
+    """(forward input index, (next node, its input index)) for every input with a gradient.
+
+    NOTE: ``next_functions`` lists tensor inputs only (not a string, a slope or a None bias),
+    while ``backward`` returns one value per forward input: the inputs that need a gradient
+    (``needs_input_grad``) and the edges to a node, each in order, are the same inputs.
+    """
+    needed = [i for i, need in enumerate(node.needs_input_grad) if need]
+    edges = [edge for edge in node.next_functions if edge[0] is not None]
+    return list(zip(needed, edges))
+
+
 def check_raw_shapes(s: Subject) -> CheckResult:
     """Call each custom Function's backward directly and compare the raw gradient shapes.
 
@@ -62,8 +74,9 @@ def check_raw_shapes(s: Subject) -> CheckResult:
         raw = node.apply(*grads_out)
         raw = raw if isinstance(raw, tuple) else (raw,)
         cls = node._forward_cls.__name__
-        for i, (g, (next_fn, idx)) in enumerate(zip(raw, node.next_functions)):
-            if next_fn is None or g is None:
+        for i, (next_fn, idx) in _edges(node):
+            g = raw[i] if i < len(raw) else None
+            if g is None:
                 continue
             want = _expected_shape(next_fn, idx)
             if not isinstance(g, Tensor) or tuple(g.shape) != want:
