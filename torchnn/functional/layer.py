@@ -190,6 +190,41 @@ def apply_dense_activation(
 # ----------------------------------------------------------------------------------------------
 
 
+def output_grads(
+    a_prev: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor, grad_j: Tensor,
+    needs: tuple[bool, ...],
+) -> tuple[Tensor | None, ...]:
+    """(dA_prev, dW, db, dY) of J = mean L(σ(A_prev Wᵀ + b), Y), each only where ``needs`` (for
+    A_prev, W, b, Y) asks: Z^[L] recomputed (eq. 2.3), dZ = (A - Y) / m (eq. 2.9), then eqs.
+    2.10-2.12; dY = -Z / m."""
+    z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
+    scale = cost_scale(grad_j, "mean", z.numel())  # the mean's 1/m times dJ
+    grads = (None, None, None)
+    if any(needs[:3]):
+        # NOTE: with a graph to build (double backward) A = σ(Z) goes through our Function
+        a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
+        grad_z = cross_entropy_delta(a, target) * scale  # dZ = (A - Y) / m  (2.9)
+        grads = dense_grads(grad_z, a_prev, weight, needs)  # (2.10-2.12)
+    grad_target = -z * scale if needs[3] else None  # dL/dy = -z
+    return *grads, grad_target
+
+
+def output_tangent(
+    a_prev: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor,
+    a_prev_t: Tensor | None, weight_t: Tensor | None, bias_t: Tensor | None,
+    target_t: Tensor | None,
+) -> Tensor:
+    """Forward-mode dJ = mean((A - Y) dZ - Z dY): the VJP's rule applied to the tangents."""
+    z = dense_forward(a_prev, weight, bias)
+    z_t = dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
+    dj = torch.zeros_like(z)
+    if z_t is not None:
+        dj = dj + cross_entropy_delta(sigmoid(z), target) * z_t
+    if target_t is not None:
+        dj = dj - z * target_t
+    return dj.mean()
+
+
 class DenseCrossEntropyFunction(Function):
     """J = mean L(σ(A_prev Wᵀ + b), Y) (§1.2); dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12.
 
@@ -212,21 +247,7 @@ class DenseCrossEntropyFunction(Function):
     @staticmethod
     def backward(ctx, grad_j):
         with maybe_autocast(ctx.autocast, grad_j):
-            return DenseCrossEntropyFunction._backward(ctx, grad_j)
-
-    @staticmethod
-    def _backward(ctx, grad_j):
-        a_prev, weight, bias, target = ctx.saved_tensors
-        z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
-        scale = cost_scale(grad_j, "mean", z.numel())  # the mean's 1/m times dJ
-        grads = (None, None, None)
-        if any(ctx.needs_input_grad[:3]):
-            # NOTE: with a graph to build (double backward) A = σ(Z) goes through our Function
-            a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
-            grad_z = cross_entropy_delta(a, target) * scale  # dZ = (A - Y) / m  (2.9)
-            grads = dense_grads(grad_z, a_prev, weight, ctx.needs_input_grad)  # (2.10-2.12)
-        grad_target = -z * scale if ctx.needs_input_grad[3] else None  # dL/dy = -z
-        return *grads, grad_target
+            return output_grads(*ctx.saved_tensors, grad_j, ctx.needs_input_grad)
 
 
 class _DenseCrossEntropyFwd(DenseCrossEntropyFunction):
@@ -237,16 +258,7 @@ class _DenseCrossEntropyFwd(DenseCrossEntropyFunction):
 
     @staticmethod
     def jvp(ctx, a_prev_t, weight_t, bias_t, target_t):
-        # dJ = mean((A - Y) dZ - Z dY): the VJP's rule applied to the tangents
-        a_prev, weight, bias, target = ctx.saved_tensors
-        z = dense_forward(a_prev, weight, bias)
-        z_t = dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
-        dj = torch.zeros_like(z)
-        if z_t is not None:
-            dj = dj + cross_entropy_delta(sigmoid(z), target) * z_t
-        if target_t is not None:
-            dj = dj - z * target_t
-        return dj.mean()
+        return output_tangent(*ctx.saved_tensors, a_prev_t, weight_t, bias_t, target_t)
 
 
 def dense_cross_entropy(
