@@ -32,6 +32,15 @@ def test_torchnn_autograd_saved_bytes_hand_count():
     assert total == 288 + F32 * (8 * 3 + 4 * 5 + 1 * 4 + 1 + 8 * 1)
 
 
+def test_autograd_one_node_saved_bytes_hand_count():
+    v = build_variants(_problem(), ("autograd-network",))["autograd-network"]
+    act, total = saved_bytes(v.forward, v.exclude)
+    # one DenseNetworkFunction saves A1 and A2 and recomputes the 8x1 Z3: the per-layer
+    # graph's activations, and besides them x, every parameter and y
+    assert act == 288 < ACTIVATIONS
+    assert total == 288 + F32 * (8 * 3 + 5 * 3 + 5 + 4 * 5 + 4 + 1 * 4 + 1 + 8 * 1)
+
+
 def test_autograd_recompute_saved_bytes_hand_count():
     v = build_variants(_problem(), ("autograd-recompute",))["autograd-recompute"]
     act, _ = saved_bytes(v.forward, v.exclude)

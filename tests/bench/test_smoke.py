@@ -19,7 +19,8 @@ def test_bench_quick_smoke(tmp_path, capsys):
     (cell,) = report["results"]
     assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
     assert set(cell["variants"]) == {"explicit", "backprop", "autograd", "torch.nn", "numpy",
-                                     "recompute", "autograd-recompute", "kernels", "bare-fn"}
+                                     "recompute", "autograd-recompute", "kernels", "bare-fn",
+                                     "autograd-network"}
     for v in cell["variants"].values():
         assert v["median_s"] > 0 and len(v["times_s"]) == 1
         assert v["speedup"] > 0 and v["ceiling_fraction"] > 0
@@ -100,3 +101,18 @@ def test_large_cell_targets_include_the_autograd_recompute_goals():
     saved = targets["large tanh: autograd recompute saved / activations"]
     assert saved["measured"] == pytest.approx(0.49988) and saved["met"] is True
     assert targets["large tanh: recompute saved / activations"]["met"] is False
+
+
+def test_medium_cell_targets_include_the_one_node_autograd_graph():
+    from torchnn.bench.report import check_targets
+
+    def row(speedup):  # torch.nn time / variant time
+        return {"median_s": 1.0 / speedup, "min_s": 1.0 / speedup, "speedup": speedup}
+
+    cell = {"size": "mnist", "activation": "relu", "variants": {
+        "torch.nn": row(1.0), "explicit": row(1.3), "autograd": row(0.98),
+        "autograd-network": row(1.02)}}
+    targets = {t["target"]: t for t in check_targets([cell], [], {})}
+    one_node = targets["mnist relu: autograd-network vs torch.nn"]
+    assert one_node["measured"] == pytest.approx(1.02) and one_node["met"] is True
+    assert targets["mnist relu: autograd vs torch.nn"]["met"] is False

@@ -21,8 +21,8 @@ def _run(p: Problem, names) -> dict:
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
 def test_variants_match_torch_nn(activation):
     p = Problem("t", [5, 7, 6, 1], 24, activation, lr=0.5)
-    names = ("explicit", "recompute", "backprop", "autograd", "autograd-recompute", "torch.nn",
-             "numpy", "kernels", "bare-fn")
+    names = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
+             "autograd-recompute", "torch.nn", "numpy", "kernels", "bare-fn")
     params = _run(p, names)
     ref = params["torch.nn"]
     # the kernels floor is the direct gd_step path's, which leaky ReLU does not take

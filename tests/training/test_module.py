@@ -44,6 +44,24 @@ def test_recompute_trains_the_same_trajectory(backward):
     assert histories[0][-1] < histories[0][0]  # and it learned
 
 
+def test_one_node_graph_trains_the_same_trajectory():
+    """graph="network" (one DenseNetworkFunction a step) against a node per layer: the same
+    float64 trajectory on the autograd path, through the Lightning loop."""
+    histories = []
+    for graph in ("layers", "network"):
+        module = flower_module(backward="autograd", hidden_units=[6, 5], iterations_per_step=20,
+                               lr=0.5, graph=graph)
+        assert module.net.graph == graph
+        quick_trainer(max_epochs=3, limit_val_batches=0, precision="64-true").fit(
+            module, flower_data())
+        histories.append(torch.tensor(module.cost_history))
+    assert len(histories[0]) == 60
+    torch.testing.assert_close(histories[1], histories[0], rtol=1e-10, atol=1e-12)
+    assert histories[0][-1] < histories[0][0]
+    with pytest.raises(ValueError, match="unknown graph 'one'"):
+        flower_module(backward="autograd", graph="one")
+
+
 def test_float32_explicit_and_autograd_stay_close():
     ends = []
     for backward in ("explicit", "autograd"):

@@ -25,7 +25,8 @@ _ROWS = [
 ]
 _COLUMNS = ["sigmoid", "tanh", "relu", "leaky_relu", "dense", "dense_activation",
             "dense_activation_pair",
-            "dense_cross_entropy", "bce_with_logits", "mse_loss", "DeepNetwork"]
+            "dense_cross_entropy", "dense_network_cross_entropy", "bce_with_logits", "mse_loss",
+            "DeepNetwork"]
 _NET = "DeepNetwork"
 _BY_TEST = {  # test function -> row, for tests of the whole network
     "test_per_sample_gradients_of_the_cost_equal_native": _ROWS[8],

@@ -44,6 +44,8 @@ def _with_reduction(ref):
 def _class_cases():
     """The jvp-less Function classes themselves (what compiled code runs), and the functional
     API's other arguments: a negative leaky slope (saves z, not a) and the other reductions."""
+    import functools
+
     import torch
     import torch.nn.functional as TF
 
@@ -52,6 +54,8 @@ def _class_cases():
     gen = torch.Generator().manual_seed(5)
     z, y = torch.randn(3, 4, generator=gen), torch.rand(3, 4, generator=gen)
     w, b = torch.randn(2, 4, generator=gen), torch.randn(2, generator=gen)
+    w2, b2 = torch.randn(3, 2, generator=gen), torch.randn(3, generator=gen)
+    w3 = torch.randn(1, 3, generator=gen)
     bce, mse = _with_reduction(TF.binary_cross_entropy_with_logits), _with_reduction(TF.mse_loss)
     return [
         ("SigmoidFunction", F.SigmoidFunction, (z,), torch.sigmoid),
@@ -76,6 +80,17 @@ def _class_cases():
         ("leaky_relu(slope=-0.5)", F.leaky_relu, (z, -0.5), TF.leaky_relu),
         ("bce_with_logits(none)", F.binary_cross_entropy_with_logits, (z, y, "none"), bce),
         ("dense(bias=None)", F.dense, (z, w, None), TF.linear),
+        ("dense_network_cross_entropy(1 layer, bias=None)",
+         functools.partial(F.dense_network_cross_entropy, activation="relu"),
+         (z, y[:, :2], w, None), lambda z, y, w, b: TF.binary_cross_entropy_with_logits(
+             TF.linear(z, w, b), y)),
+        ("dense_network_cross_entropy(leaky_relu 0.2, 3 layers)",
+         functools.partial(F.dense_network_cross_entropy, activation="leaky_relu",
+                           negative_slope=0.2),
+         (z, y[:, :1], w, b, w2, b2, w3, None),
+         lambda z, y, w, b, w2, b2, w3, b3: TF.binary_cross_entropy_with_logits(
+             TF.linear(TF.leaky_relu(TF.linear(TF.leaky_relu(TF.linear(z, w, b), 0.2), w2, b2),
+                                     0.2), w3, b3), y)),
     ]
 
 

@@ -29,9 +29,10 @@ _copies = itertools.count()
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 
 
-def make_net(hidden="tanh", output="sigmoid", dims=(3, 5, 4, 1)):
+def make_net(hidden="tanh", output="sigmoid", dims=(3, 5, 4, 1), graph="layers"):
     return torchnn.DeepNetwork(list(dims), hidden_activation=hidden, output_activation=output,
-                               init="he", generator=torch.Generator().manual_seed(0))
+                               init="he", generator=torch.Generator().manual_seed(0),
+                               graph=graph)
 
 
 def data(m, seed=0, classifier=True):
@@ -93,10 +94,12 @@ def trace_backward():
         yield
 
 
+@pytest.mark.parametrize("graph", ["layers", "network"])
 @pytest.mark.parametrize("hidden", ACTIVATIONS)
-def test_whole_step_is_one_graph_with_eager_gradients(hidden):
+def test_whole_step_is_one_graph_with_eager_gradients(hidden, graph):
+    # graph="network": one DenseNetworkFunction (its setup_context class under Dynamo)
     step, counter = compiled_step()
-    net_c, net_e = make_net(hidden), make_net(hidden)
+    net_c, net_e = make_net(hidden, graph=graph), make_net(hidden, graph=graph)
     x, y = data(8)
     for _ in range(3):  # the same shapes: compiled once, then reused
         run_both(step, net_c, net_e, x, y)
@@ -118,11 +121,12 @@ def test_explain_reports_one_graph_and_no_break():
     assert explanation.graph_break_count == 0, explanation.break_reasons
 
 
-def test_new_batch_sizes_compile_at_most_twice():
+@pytest.mark.parametrize("graph", ["layers", "network"])
+def test_new_batch_sizes_compile_at_most_twice(graph):
     """Automatic dynamic shapes: the first new batch size recompiles once with a symbolic m,
     every later size reuses that graph."""
     step, counter = compiled_step()
-    net_c, net_e = make_net(), make_net()
+    net_c, net_e = make_net(graph=graph), make_net(graph=graph)
     for m in (8, 5, 9, 13, 3, 16):
         run_both(step, net_c, net_e, *data(m, seed=m))
     assert counter.frame_count <= 2

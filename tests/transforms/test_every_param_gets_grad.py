@@ -37,11 +37,12 @@ def _assert_all_grads(net, x, y):
         torch.testing.assert_close(p.grad, autograd[n], atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("graph", ["layers", "network"])
 @pytest.mark.parametrize("output", OUTPUT)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_every_parameter_gets_a_gradient(hidden, output):
+def test_every_parameter_gets_a_gradient(hidden, output, graph):
     net = torchnn.DeepNetwork([3, 5, 4, 1], hidden, output, init="he",
-                              generator=torch.Generator().manual_seed(0))
+                              generator=torch.Generator().manual_seed(0), graph=graph)
     _assert_all_grads(net, *_data(classifier=output == "sigmoid"))
 
 
@@ -52,21 +53,23 @@ def test_every_parameter_gets_a_gradient_from_zero_init(hidden):
     _assert_all_grads(net, *_data())
 
 
+@pytest.mark.parametrize("graph", ["layers", "network"])
 @pytest.mark.parametrize("no_bias", [(0,), (1,), (2,), (0, 1, 2)], ids=str)
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_networks_without_some_biases(hidden, no_bias):
+def test_networks_without_some_biases(hidden, no_bias, graph):
     mods = []
     for i, (n_in, n_out) in enumerate([(3, 5), (5, 4), (4, 1)]):
         mods += [nn.Linear(n_in, n_out, bias=i not in no_bias),
                  nn.Sigmoid() if i == 2 else TORCH_ACT[hidden]()]
-    net = torchnn.DeepNetwork.from_torch(nn.Sequential(*mods))
+    net = torchnn.DeepNetwork.from_torch(nn.Sequential(*mods), graph=graph)
     assert [layer.bias is None for layer in net.layers] == [i in no_bias for i in range(3)]
     assert len(list(net.parameters())) == 6 - len(no_bias)
     _assert_all_grads(net, *_data())
 
 
-def test_logistic_regression():
-    net = torchnn.LogisticRegression(3, init="zeros")
+@pytest.mark.parametrize("graph", ["layers", "network"])
+def test_logistic_regression(graph):
+    net = torchnn.LogisticRegression(3, init="zeros", graph=graph)
     _assert_all_grads(net, *_data())
 
 

@@ -142,8 +142,8 @@ def memory_table(size: str, device: str) -> list[dict]:
     rows = []
     for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
         p = Problem(name, dims, m, act, device=device)
-        variants = build_variants(p, ("autograd", "autograd-recompute", "explicit", "recompute",
-                                      "torch.nn", "numpy"))
+        variants = build_variants(p, ("autograd", "autograd-network", "autograd-recompute",
+                                      "explicit", "recompute", "torch.nn", "numpy"))
         ratios = {}
         for vname, v in variants.items():
             saved = _saved(p, vname, v)

@@ -30,8 +30,8 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "cat": ([12288, 20, 7, 5, 1], 209),  # the course's 4-layer cat network, 64x64x3 images
     "large": ([2048, 2048, 2048, 1], 4096),  # GEMM-bound
 }
-VARIANTS = ("explicit", "backprop", "autograd", "torch.nn", "compiled", "numpy", "recompute",
-            "autograd-recompute", "kernels", "bare-fn")
+VARIANTS = ("explicit", "backprop", "autograd", "autograd-network", "torch.nn", "compiled", "numpy",
+            "recompute", "autograd-recompute", "kernels", "bare-fn")
 # NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
 
 
@@ -140,9 +140,11 @@ def _backprop(p: Problem, net0: DeepNetwork) -> Variant:
     return Variant("backprop", step, lambda: _net_params(net))
 
 
-def _autograd(p: Problem, net0: DeepNetwork, recompute: bool = False) -> Variant:
+def _autograd(p: Problem, net0: DeepNetwork, recompute: bool = False,
+              graph: str = "layers") -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
     net.recompute = recompute  # two hidden layers a DenseActivationPairFunction
+    net.graph = graph  # "network": the whole network one DenseNetworkFunction
     opt = torch.optim.SGD(net.parameters(), lr=p.lr)
     check = p.device == "cpu"
 
@@ -153,7 +155,9 @@ def _autograd(p: Problem, net0: DeepNetwork, recompute: bool = False) -> Variant
         opt.step()
         return cost
 
-    return Variant("autograd-recompute" if recompute else "autograd", step,
+    name = "autograd-recompute" if recompute else (
+        "autograd" if graph == "layers" else f"autograd-{graph}")
+    return Variant(name, step,
                    lambda: _net_params(net),
                    forward=lambda: net.cost(x, y, check_values=False),
                    exclude=[*net.parameters(), x, y])
@@ -219,6 +223,8 @@ def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, V
             out[name] = _backprop(p, net0)
         elif name in ("autograd", "autograd-recompute"):
             out[name] = _autograd(p, net0, recompute=name == "autograd-recompute")
+        elif name == "autograd-network":
+            out[name] = _autograd(p, net0, graph="network")
         elif name in ("torch.nn", "compiled"):
             out[name] = _torch_nn(p, net0, compiled=name == "compiled")
         elif name == "numpy":

@@ -44,12 +44,14 @@ from torchnn.functional.layer import (
     dense_activation,
     dense_cross_entropy,
 )
+from torchnn.functional.network import DenseNetworkFunction, dense_network_cross_entropy
 
 __all__ = [
     "DenseActivationFunction",
     "DenseActivationPairFunction",
     "DenseCrossEntropyFunction",
     "DenseFunction",
+    "DenseNetworkFunction",
     "LeakyReLUFunction",
     "ReLUFunction",
     "SigmoidCrossEntropyFunction",
@@ -64,6 +66,7 @@ __all__ = [
     "dense_activation_pair",
     "dense_cross_entropy",
     "dense_forward",
+    "dense_network_cross_entropy",
     "dense_grad_bias",
     "dense_grad_input",
     "dense_grad_weight",

@@ -31,7 +31,8 @@ def pick(eager: type[Function], compiled: type[Function]) -> type[Function]:
     return compiled if torch.compiler.is_compiling() else eager
 
 
-def apply(eager: type[Function], compiled: type[Function], *args):
+def apply(eager: type[Function], compiled: type[Function], *args,
+          plain: type[Function] | None = None):
     """``pick(eager, compiled).apply(*args)``, in eager code without ``Function.apply``'s binding.
 
     NOTE: for a Function with ``setup_context``, ``Function.apply`` runs ``inspect.signature``
@@ -43,14 +44,18 @@ def apply(eager: type[Function], compiled: type[Function], *args):
     torch.func transforms the public ``apply`` runs, as before.
 
     Outside a ``forward_ad.dual_level`` (where no dual tensor can exist) eager code takes the
-    class without ``jvp`` too: its ``setup_context`` skips ``save_for_forward``.
+    class without ``jvp`` too: its ``setup_context`` skips ``save_for_forward``; or ``plain``
+    where given, an old-style class for that case alone (it may save what its forward computed
+    without returning it).
     """
     if torch.compiler.is_compiling():
         return compiled.apply(*args)
     if unwrap_if_dead is None or torch._C._are_functorch_transforms_active():
         return eager.apply(*args)
     # NOTE: ``unwrap_dead_wrappers``'s loop without its generator (~1.0 -> ~0.5 µs a call)
-    cls = compiled if _HAS_DUAL_LEVEL and _forward_ad._current_level < 0 else eager
+    cls = eager
+    if _HAS_DUAL_LEVEL and _forward_ad._current_level < 0:
+        cls = compiled if plain is None else plain
     return super(Function, cls).apply(
         *[unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args])
 

@@ -13,6 +13,7 @@ from torchnn import functional as F
 from torchnn.functional.checkpoint import apply_dense_activation_pair
 from torchnn.functional.dense import apply_dense
 from torchnn.functional.layer import apply_dense_activation, apply_dense_cross_entropy
+from torchnn.functional.network import apply_dense_network
 from torchnn.nn.activation import ACTIVATIONS, LeakyReLU, ReLU, Sigmoid, Tanh, get_activation
 from torchnn.nn.dense import Dense
 from torchnn.nn.explicit import explicit_step, gd_step_fast
@@ -22,6 +23,7 @@ __all__ = ["DeepNetwork", "LogisticRegression"]
 _functorch_active = torch._C._functorch.peek_interpreter_stack  # not None inside vmap / grad
 
 OUTPUT_ACTIVATIONS = ("sigmoid", "identity", "relu")
+GRAPHS = ("layers", "network")  # what ``DeepNetwork.cost`` records: a node per layer, or one
 
 # the activation module type a hidden layer must have to run fused with its Dense
 _FUSED = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU}
@@ -76,6 +78,12 @@ class DeepNetwork(nn.Module):
             layer in blocks of rows (see ``torchnn.nn.explicit``); ``cost`` / ``logits`` run
             two hidden layers per ``DenseActivationPairFunction``, whose graph keeps the
             pair's input and output only.
+        graph: the autograd graph ``cost`` records for a classifier: ``"layers"``, one node per
+            layer (``dense_activation`` for each hidden layer, ``dense_cross_entropy`` for the
+            output layer with J), or ``"network"``, the whole network and J as one
+            ``DenseNetworkFunction`` node (the same values, gradients and saved tensors, one
+            Function's Python bookkeeping a step instead of L). Module hooks, replaced modules,
+            ``recompute``, autocast and regression take the per-layer graph either way.
 
     Shape:
         Input ``(m, n_x)``; output ``(m, n[L])``.
@@ -98,9 +106,12 @@ class DeepNetwork(nn.Module):
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
         recompute: bool = False,
+        graph: str = "layers",
     ) -> None:
         super().__init__()
         self.layer_dims = _check_layer_dims(layer_dims)
+        if graph not in GRAPHS:
+            raise ValueError(f"unknown graph {graph!r}; expected one of {list(GRAPHS)}")
         get_activation(hidden_activation, "hidden_activation")
         if output_activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(
@@ -119,6 +130,7 @@ class DeepNetwork(nn.Module):
         self.output = ACTIVATIONS[output_activation].module(self.negative_slope)
         self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
         self.recompute = bool(recompute)  # checkpoint activations in backprop / gd_step
+        self.graph = graph  # "network": cost() as one DenseNetworkFunction node
 
     # ------------------------------------------------------------------------------------------
     # forward and cost through the autograd Functions
@@ -197,7 +209,7 @@ class DeepNetwork(nn.Module):
                 "(one row per example, one column per output unit)"
             )
         w = self._weight(-1)
-        if y.device != w.device:
+        if not (y.is_cpu and w.is_cpu) and y.device != w.device:  # NOTE: as in _check_input
             raise ValueError(
                 f"{where}: target y is on {y.device} but the parameters are on {w.device}; "
                 f"call y.to({str(w.device)!r})"
@@ -278,15 +290,20 @@ class DeepNetwork(nn.Module):
 
     def _plain_layers(self) -> bool:
         """Whether every layer is an unhooked ``Dense`` and no global module hook is set."""
-        return not _global_hooks() and all(
-            type(layer) is Dense and not _hooked(layer) for layer in self.layers)
+        if _global_hooks():
+            return False
+        for layer in self._modules["layers"]._modules.values():  # no ModuleList __iter__
+            if type(layer) is not Dense or _hooked(layer):
+                return False
+        return True
 
     def _fusable_hidden(self) -> bool:
         """Whether the hidden activation may run inside each layer's Function."""
         name = self.hidden_activation
         if name not in _FUSED or (name == "leaky_relu" and self.negative_slope < 0):
             return False
-        return type(self.hidden) is _FUSED[name] and not _hooked(self.hidden)
+        hidden = self._modules["hidden"]
+        return type(hidden) is _FUSED[name] and not _hooked(hidden)
 
     def forward(self, x: Tensor) -> Tensor:
         """A^[L] = g^[L](Z^[L]) (eq. 2.4): probabilities for a classifier, values otherwise."""
@@ -308,9 +325,16 @@ class DeepNetwork(nn.Module):
         if self.is_classifier and not torch._C._is_any_autocast_enabled():
             # the output layer and J as one Function (eqs. 2.3, §1.2; backward 2.9-2.12)
             self._check_input(x)
+            y = self._check_target(torch.Size((x.shape[0], self.layer_dims[-1])), y)
+            if self._whole_graph():  # eqs. 2.3-2.4 and §1.2, backward 2.9-2.12: one node
+                return self._checked(apply_dense_network(
+                    x, y if y.dtype == x.dtype else y.to(x.dtype), self.hidden_activation,
+                    self.negative_slope,
+                    [p for layer in self._modules["layers"]._modules.values()
+                     for p in (layer._parameters["weight"], layer._parameters["bias"])]),
+                    x, check_values)
             a, plain = self._hidden_layers(x)
             last = self._modules["layers"]._modules[str(len(self.layers) - 1)]
-            y = self._check_target(torch.Size((x.shape[0], self.layer_dims[-1])), y)
             if plain:
                 p = last._parameters
                 w = p["weight"]
@@ -324,9 +348,17 @@ class DeepNetwork(nn.Module):
                 cost = F.binary_cross_entropy_with_logits(z, y)
             else:
                 cost = F.mse_loss(self.output(z), y)
+        return self._checked(cost, x, check_values)
+
+    def _checked(self, cost: Tensor, x: Tensor, check_values: bool) -> Tensor:
         if check_values:
             V.check_cost_finite(cost, x, f"{type(self).__name__}.cost")
         return cost
+
+    def _whole_graph(self) -> bool:
+        """Whether ``cost`` may run as one ``DenseNetworkFunction`` (``graph="network"``)."""
+        return (self.graph == "network" and not self.recompute and self._plain_layers()
+                and (len(self.layers) == 1 or self._fusable_hidden()))
 
     @torch.no_grad()
     def predict(self, x: Tensor, threshold: float = 0.5) -> Tensor:
@@ -458,6 +490,7 @@ class DeepNetwork(nn.Module):
         return (
             f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
             f"output_activation={self.output_activation!r}"
+            + ("" if self.graph == "layers" else f", graph={self.graph!r}")
         )
 
 
@@ -471,6 +504,7 @@ class LogisticRegression(DeepNetwork):
         n_x: the number of input features.
         init: weight initialisation (see ``DeepNetwork``); ``"zeros"`` is fine here, since a
             single unit has no symmetry to break.
+        graph: as ``DeepNetwork``'s (one node either way: the layer is the network).
     """
 
     def __init__(
@@ -481,9 +515,10 @@ class LogisticRegression(DeepNetwork):
         generator: torch.Generator | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        graph: str = "layers",
     ) -> None:
         super().__init__([n_x, 1], "identity", "sigmoid", init=init, init_scale=init_scale,
-                         generator=generator, device=device, dtype=dtype)
+                         generator=generator, device=device, dtype=dtype, graph=graph)
 
     @classmethod
     def from_torch(cls, seq: nn.Sequential, **kwargs) -> LogisticRegression:

@@ -3,6 +3,7 @@ its native PyTorch reference: what ``python -m torchnn.testing --table`` and the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,11 +38,12 @@ def _inputs(seed: int = 0) -> dict[str, Tensor]:
         "y_out": torch.rand(3, 2, generator=gen),  # targets of a (3, 2) layer output
         "w2": torch.randn(3, 2, generator=gen),  # a second layer on the (3, 2) output
         "b2": torch.randn(3, generator=gen),
+        "y_net": torch.rand(3, 3, generator=gen),  # targets of the (3, 3) second layer output
     }
 
 
 def function_cases(seed: int = 0) -> list[Case]:
-    """The ten Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
+    """The Functions of ``torchnn.functional`` against ``torch.nn.functional``."""
     t = _inputs(seed)
     z, w, b, y = t["z"], t["w"], t["b"], t["y"]
     return [
@@ -58,6 +60,11 @@ def function_cases(seed: int = 0) -> list[Case]:
                                                              w2, b2))),
         Case("dense_cross_entropy", F.dense_cross_entropy, (z, w, b, t["y_out"]),
              lambda z, w, b, y: TF.binary_cross_entropy_with_logits(TF.linear(z, w, b), y)),
+        Case("dense_network_cross_entropy",
+             functools.partial(F.dense_network_cross_entropy, activation="tanh"),
+             (z, t["y_net"], w, b, t["w2"], t["b2"]),
+             lambda z, y, w, b, w2, b2: TF.binary_cross_entropy_with_logits(
+                 TF.linear(torch.tanh(TF.linear(z, w, b)), w2, b2), y)),
         Case("bce_with_logits", F.binary_cross_entropy_with_logits, (z, y),
              TF.binary_cross_entropy_with_logits),
         Case("mse_loss", F.mse_loss, (z, y), TF.mse_loss),

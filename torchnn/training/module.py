@@ -57,6 +57,9 @@ class DeepNetworkModule(LightningModule):
         recompute: activation checkpointing (``DeepNetwork(recompute=True)``): about half the
             activations kept for backward, for one more forward GEMM per dropped layer; the same
             gradients on both backward paths.
+        graph: the autograd graph of ``backward="autograd"`` (``DeepNetwork(graph=...)``):
+            ``layers`` (a Function node per layer) or ``network`` (the whole network and J as one
+            node: the same gradients, less Python a step); the explicit path records none.
 
     Examples:
         >>> module = DeepNetworkModule(n_x=2, hidden_units=[4], hidden_activation="tanh", lr=1.2)
@@ -80,6 +83,7 @@ class DeepNetworkModule(LightningModule):
         backward: str = "explicit",
         iterations_per_step: int = 100,
         recompute: bool = False,
+        graph: str = "layers",
     ) -> None:
         super().__init__()
         if backward not in BACKWARDS:
@@ -94,11 +98,12 @@ class DeepNetworkModule(LightningModule):
         self.save_hyperparameters()
         hidden = list(hidden_units)
         if not hidden and n_y == 1 and output_activation == "sigmoid":
-            self.net: DeepNetwork = LogisticRegression(n_x, init=init, init_scale=init_scale)
+            self.net: DeepNetwork = LogisticRegression(n_x, init=init, init_scale=init_scale,
+                                                       graph=graph)
         else:
             self.net = DeepNetwork([n_x, *hidden, n_y], hidden_activation, output_activation,
                                    negative_slope=negative_slope, init=init, init_scale=init_scale,
-                                   recompute=recompute)
+                                   recompute=recompute, graph=graph)
         self.task = "binary" if self.net.is_classifier else "regression"
         self.backward = backward
         self.iterations_per_step = iterations_per_step
