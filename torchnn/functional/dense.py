@@ -95,6 +95,12 @@ def dense_grads(
     ``needs``: a Function's ``ctx.needs_input_grad`` for (A_prev, W, b, ...); a gradient that
     is not needed is None, and its operand (``a_prev`` or ``weight``) may be None.
     """
+    if grad_z.dim() == 2 and (a_prev is None or a_prev.dim() == 2):
+        # NOTE: the usual (m, n) batch: the same products as below without the helpers' shape
+        # handling (~3 µs a layer of Python, a visible share of a small network's step)
+        return (grad_z.mm(weight) if needs[0] else None,  # dZ W  (2.12)
+                grad_z.t().mm(a_prev) if needs[1] else None,  # dZᵀ A_prev  (2.10)
+                grad_z.sum(0) if needs[2] else None)  # Σ_rows dZ  (2.11)
     grad_a_prev = dense_grad_input(grad_z, weight) if needs[0] else None  # dZ W  (2.12)
     grad_weight = dense_grad_weight(grad_z, a_prev) if needs[1] else None  # dZᵀ A_prev  (2.10)
     grad_bias = dense_grad_bias(grad_z) if needs[2] else None  # Σ_rows dZ  (2.11)
