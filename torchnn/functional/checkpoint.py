@@ -25,7 +25,7 @@ from torch.autograd import Function
 from torchnn.functional._dispatch import apply, autocast_state, maybe_autocast
 from torchnn.functional.activations import BACKWARD_RULES, FORWARD
 from torchnn.functional.dense import check_dense_args, dense_forward, dense_grads, dense_tangent
-from torchnn.functional.layer import FUSED_ACTIVATIONS, _grad_z, activate_owned
+from torchnn.functional.layer import _grad_z, activate_owned, check_fused_activation
 
 __all__ = ["DenseActivationPairFunction", "dense_activation_pair"]
 
@@ -102,13 +102,7 @@ def dense_activation_pair(
     The same values and gradients as two ``dense_activation`` calls. ``activation``: one of
     ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope >= 0: g' is read from A).
     """
-    if activation not in FUSED_ACTIVATIONS:
-        raise ValueError(f"dense_activation_pair: unknown activation {activation!r}; expected "
-                         f"one of {list(FUSED_ACTIVATIONS)}")
-    if (isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float))
-            or negative_slope < 0):
-        raise ValueError("dense_activation_pair: negative_slope must be a real number >= 0 (g' "
-                         f"is read from A), got {negative_slope!r}")
+    check_fused_activation("dense_activation_pair", activation, negative_slope)
     check_dense_args(input, w1, b1, "dense_activation_pair (first layer)")
     # the second layer's input is A^[l], (*, n[l]) in the input's dtype on its device
     a1 = torch.empty((1, w1.shape[0]), dtype=input.dtype, device=input.device)

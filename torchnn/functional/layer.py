@@ -51,7 +51,7 @@ from torchnn.functional.dense import (
 
 __all__ = [
     "DenseActivationFunction", "DenseCrossEntropyFunction", "dense_activation",
-    "dense_cross_entropy", "FUSED_ACTIVATIONS",
+    "dense_cross_entropy", "FUSED_ACTIVATIONS", "check_fused_activation",
 ]
 
 FUSED_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -68,6 +68,18 @@ _is_legacy_batched = getattr(_functorch, "is_legacy_batchedtensor", lambda t: Tr
 
 def _is_wrapped(t: Tensor) -> bool:
     return _functorch.maybe_get_level(t) != -1 or _is_legacy_batched(t)
+
+
+def check_fused_activation(where: str, activation: str, negative_slope: float) -> None:
+    """A g that a multi-layer Function reads g' of from A: one of ``FUSED_ACTIVATIONS``, with a
+    leaky slope >= 0 (a negative one makes A ambiguous about the sign of Z)."""
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {activation!r}; expected one of "
+                         f"{list(FUSED_ACTIVATIONS)}")
+    if (isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float))
+            or negative_slope < 0):
+        raise ValueError(f"{where}: negative_slope must be a real number >= 0 (g' is read "
+                         f"from A), got {negative_slope!r}")
 
 
 def _grad_z(name: str, grad_a: Tensor, a: Tensor, slope: float, a_spent: bool = False) -> Tensor:

@@ -34,9 +34,9 @@ from torchnn.functional.activations import BACKWARD_RULES
 from torchnn.functional.costs import check_cost_args, cross_entropy_value
 from torchnn.functional.dense import check_dense_args, dense_forward, dense_grads, dense_tangent
 from torchnn.functional.layer import (
-    FUSED_ACTIVATIONS,
     _grad_z,
     activate_owned,
+    check_fused_activation,
     dense_activation,
     dense_cross_entropy,
     output_grads,
@@ -175,13 +175,7 @@ def dense_network_cross_entropy(
     ``torch.nn``'s ``Linear`` / activation / ``BCEWithLogitsLoss``). Under autocast it runs as
     those per-layer Functions (the cost in float32, as PyTorch's autocast does).
     """
-    if activation not in FUSED_ACTIVATIONS:
-        raise ValueError(f"dense_network_cross_entropy: unknown activation {activation!r}; "
-                         f"expected one of {list(FUSED_ACTIVATIONS)}")
-    if (isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float))
-            or negative_slope < 0):
-        raise ValueError("dense_network_cross_entropy: negative_slope must be a real number >= 0 "
-                         f"(g' is read from A), got {negative_slope!r}")
+    check_fused_activation("dense_network_cross_entropy", activation, negative_slope)
     if not params or len(params) % 2:
         raise ValueError("dense_network_cross_entropy: expected params W1, b1, ..., WL, bL (a "
                          f"weight and a bias or None per layer), got {len(params)} values")
