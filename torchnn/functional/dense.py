@@ -97,7 +97,7 @@ def dense_grads(
     """
     if grad_z.dim() == 2 and (a_prev is None or a_prev.dim() == 2):
         # NOTE: the usual (m, n) batch: the same products as below without the helpers' shape
-        # handling (~3 µs a layer of Python, a visible share of a small network's step)
+        # handling (~1 µs a layer of Python: 9.3 vs 10.0 µs a call on an 8 x 7 layer, timeit)
         return (grad_z.mm(weight) if needs[0] else None,  # dZ W  (2.12)
                 grad_z.t().mm(a_prev) if needs[1] else None,  # dZᵀ A_prev  (2.10)
                 grad_z.sum(0) if needs[2] else None)  # Σ_rows dZ  (2.11)
