@@ -219,3 +219,7 @@ def test_deep_network_graph_errors_name_what_they_got():
     with pytest.raises(ValueError, match=r"unknown graph 'nodes'; expected one of \['layers', "
                                          r"'network'\]"):
         torchnn.DeepNetwork([4, 5, 1], graph="nodes")
+    net = torchnn.DeepNetwork([4, 5, 1])
+    with pytest.raises(ValueError, match="unknown graph 'one'"):
+        net.graph = "one"  # set later, checked too
+    assert net.graph == "layers"

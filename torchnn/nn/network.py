@@ -110,8 +110,6 @@ class DeepNetwork(nn.Module):
     ) -> None:
         super().__init__()
         self.layer_dims = _check_layer_dims(layer_dims)
-        if graph not in GRAPHS:
-            raise ValueError(f"unknown graph {graph!r}; expected one of {list(GRAPHS)}")
         get_activation(hidden_activation, "hidden_activation")
         if output_activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(
@@ -130,11 +128,22 @@ class DeepNetwork(nn.Module):
         self.output = ACTIVATIONS[output_activation].module(self.negative_slope)
         self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
         self.recompute = bool(recompute)  # checkpoint activations in backprop / gd_step
-        self.graph = graph  # "network": cost() as one DenseNetworkFunction node
+        self.graph = graph  # "network": cost() as one DenseNetworkFunction node (checked)
 
     # ------------------------------------------------------------------------------------------
     # forward and cost through the autograd Functions
     # ------------------------------------------------------------------------------------------
+
+    @property
+    def graph(self) -> str:
+        """The autograd graph ``cost`` records: ``"layers"`` or ``"network"`` (settable)."""
+        return self._graph
+
+    @graph.setter
+    def graph(self, value: str) -> None:
+        if value not in GRAPHS:
+            raise ValueError(f"unknown graph {value!r}; expected one of {list(GRAPHS)}")
+        self._graph = value
 
     @property
     def num_layers(self) -> int:
