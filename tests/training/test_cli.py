@@ -80,6 +80,17 @@ def test_bench_subcommand_forwards_or_explains(tmp_path):
         assert done.returncode == 0, done.stderr
 
 
+def test_top_level_help_names_the_main_job_and_bench(capsys):
+    # the subcommand list comes from Lightning; bench is routed before it, so the help says so
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0
+    flat = " ".join(out.split())  # the help formatter wraps lines
+    assert "torchnn fit --config configs/flower.yaml" in flat
+    assert "torchnn bench [options]" in flat and "Lightning Trainer command line tool" not in flat
+
+
 @pytest.mark.slow
 def test_flower_main_job_end_to_end(tmp_path):
     """The README's main job: >= 88% training accuracy (the course: 90.5%), plots, summary."""

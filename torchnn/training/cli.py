@@ -21,6 +21,10 @@ __all__ = ["TorchnnCLI", "ConfigError"]
 
 # ckpt_path values that Lightning resolves itself
 _SPECIAL_CKPT = ("best", "hpc", "registry")
+_DESCRIPTION = ("Train and evaluate torchnn's hand-derived networks: torchnn fit --config "
+                "configs/flower.yaml (the README's main job).")
+_EPILOG = ("Besides these subcommands, torchnn bench [options] runs the side-by-side benchmark "
+           "against torch.nn (torchnn bench --help).")
 
 
 class ConfigError(ValueError):
@@ -59,6 +63,8 @@ class TorchnnCLI(LightningCLI):
             "log_every_n_steps": 1,
         })
         kwargs.setdefault("parser_class", TorchnnArgumentParser)
+        # NOTE: keys that are not subcommand names go to the top-level parser alone
+        kwargs.setdefault("parser_kwargs", {"description": _DESCRIPTION, "epilog": _EPILOG})
         super().__init__(DeepNetworkModule, TabularDataModule, subclass_mode_data=True,
                          auto_configure_optimizers=False, args=args, run=run, **kwargs)
 
