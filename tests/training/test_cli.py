@@ -70,6 +70,22 @@ def test_config_errors_are_clear(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "runs").exists()  # no run folder for a config that failed
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA device")
+@pytest.mark.parametrize("accelerator", ["gpu", "cuda"])
+def test_a_gpu_this_machine_lacks_is_a_clear_error(accelerator, tmp_path, monkeypatch, capsys):
+    # Lightning raises MisconfigurationException from deep inside Trainer(): no traceback here
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["fit", "--config", str(CONFIGS / "flower.yaml"), "--trainer.accelerator",
+              accelerator])
+    stderr = capsys.readouterr().err
+    assert exit_.value.code == 2, stderr
+    assert "Traceback" not in stderr and stderr.startswith("torchnn: error: the trainer"), stderr
+    assert f"accelerator '{accelerator}' asked for a GPU" in stderr, stderr
+    assert "expected --trainer.accelerator cpu or auto" in stderr, stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_bench_subcommand_forwards_or_explains(tmp_path):
     done = run_torchnn("bench", "--help", cwd=tmp_path)
     try:

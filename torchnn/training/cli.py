@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
@@ -36,6 +37,17 @@ class TorchnnArgumentParser(LightningArgumentParser):
 
     def print_usage(self, file: Any = None) -> None:
         print(f"usage: {self.prog} [--config FILE] [--KEY VALUE ...]", file=file or sys.stdout)
+
+
+def _device_hint(trainer: dict) -> str:
+    """What the machine has, when the trainer asked for a GPU that torch cannot see."""
+    if str(trainer.get("accelerator")) not in ("gpu", "cuda") or torch.cuda.is_available():
+        return ""
+    cuda = torch.version.cuda
+    build = "a CPU-only build" if cuda is None else f"built for CUDA {cuda}"
+    return (f" (accelerator {trainer.get('accelerator')!r} asked for a GPU, but torch "
+            f"{torch.__version__}, {build}, sees no CUDA device); expected --trainer.accelerator "
+            "cpu or auto on this machine")
 
 
 def _root_cause(err: BaseException) -> BaseException:
@@ -127,6 +139,8 @@ class TorchnnCLI(LightningCLI):
     def instantiate_classes(self) -> None:
         try:
             super().instantiate_classes()
+        except ConfigError:
+            raise
         except (ValueError, TypeError, OSError) as err:
             # a constructor's own message (the model's or the data's), not jsonargparse's wrapper
             raise ConfigError(f"the config could not be built: {_root_cause(err)}") from err
@@ -152,7 +166,11 @@ class TorchnnCLI(LightningCLI):
         ):
             callbacks.append(IterationProgressBar())
         config["callbacks"] = callbacks
-        return self._instantiate_trainer(config, extra)
+        try:
+            return self._instantiate_trainer(config, extra)
+        except (MisconfigurationException, ImportError) as err:  # a GPU / TPU this machine lacks
+            raise ConfigError(f"the trainer could not be built: {err}{_device_hint(config)}") \
+                from err
 
     # ------------------------------------------------------------------------------------------
     # after: the parts must fit together
