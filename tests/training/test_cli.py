@@ -70,8 +70,9 @@ def test_config_errors_are_clear(tmp_path, monkeypatch, capsys):
     assert not (tmp_path / "runs").exists()  # no run folder for a config that failed
 
 
+# NOTE: ids that are not "cuda": conftest skips every test with a "cuda" keyword without a GPU
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA device")
-@pytest.mark.parametrize("accelerator", ["gpu", "cuda"])
+@pytest.mark.parametrize("accelerator", ["gpu", "cuda"], ids=["as-gpu", "as-cuda"])
 def test_a_gpu_this_machine_lacks_is_a_clear_error(accelerator, tmp_path, monkeypatch, capsys):
     # Lightning raises MisconfigurationException from deep inside Trainer(): no traceback here
     monkeypatch.chdir(tmp_path)
