@@ -16,6 +16,7 @@ both ``functional`` and ``nn`` can use it without an import cycle.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 import weakref
 
@@ -29,6 +30,7 @@ __all__ = [
     "check_cost_finite",
     "check_finite",
     "check_floating",
+    "check_learning_rate",
     "check_nonempty",
     "check_same_device",
     "check_tensor",
@@ -38,6 +40,20 @@ __all__ = [
 
 TASKS = ("binary", "regression")
 LARGE_FEATURE = 1e3  # max |x| above which validate_data warns: σ / tanh units saturate
+
+
+def check_learning_rate(lr: object, where: str) -> float:
+    """``lr`` as a float: a finite number > 0 (a Python or numpy scalar; not a bool, not a tensor).
+
+    NOTE: a tensor is refused rather than read: ``float(t)`` is a synchronisation on an
+    accelerator, and a step that takes one per call should say so where it is written.
+    """
+    if isinstance(lr, Tensor):
+        raise TypeError(f"{where}: lr must be a Python number, got a {lr.dim()}-d tensor "
+                        f"({lr!r}); pass float(lr)")
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+        raise ValueError(f"{where}: lr must be a finite number > 0, got {lr!r}")
+    return float(lr)
 
 
 def check_tensor(value: object, name: str, where: str) -> None:

@@ -1,7 +1,9 @@
 """Every benchmarked variant does the same work: same parameters after a few steps."""
 
 import copy
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 
@@ -81,11 +83,28 @@ def test_gd_step_equals_torch_sgd_on_autograd():
         torch.testing.assert_close(qa, qb, atol=1e-12, rtol=0)
 
 
-@pytest.mark.parametrize("lr", [0, -1.0, float("nan"), "0.1", True])
+@pytest.mark.parametrize("lr", [0, -1.0, float("nan"), float("inf"), "0.1", True])
 def test_gd_step_rejects_bad_learning_rates(lr):
     p = Problem("t", [3, 4, 1], 8)
-    with pytest.raises(ValueError, match="lr must be a positive number, got"):
-        p.network().gd_step(p.x, p.y, lr)
+    net = p.network()
+    before = [t.clone() for t in net.parameters()]
+    with pytest.raises(ValueError, match=r"lr must be a finite number > 0, got"):
+        net.gd_step(p.x, p.y, lr)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))  # nothing moved
+
+
+def test_gd_step_learning_rate_types():
+    # any finite real > 0 is a learning rate (numpy's float32 too); a tensor is named, not read
+    p = Problem("t", [3, 4, 1], 8)
+    ref = p.network()
+    ref.gd_step(p.x, p.y, 0.5)
+    for lr in (np.float32(0.5), np.float64(0.5), Fraction(1, 2)):
+        net = p.network()
+        net.gd_step(p.x, p.y, lr)
+        for a, b in zip(net.parameters(), ref.parameters()):
+            torch.testing.assert_close(a, b, atol=0, rtol=0)
+    with pytest.raises(TypeError, match=r"lr must be a Python number, got a 0-d tensor"):
+        p.network().gd_step(p.x, p.y, torch.tensor(0.5))
 
 
 def test_parse_size():

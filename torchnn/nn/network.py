@@ -416,8 +416,8 @@ class DeepNetwork(nn.Module):
             >>> for _ in range(10_000):
             ...     J = net.gd_step(x, y, lr=1.2)
         """
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"gd_step: lr must be a positive number, got {lr!r}")
+        if type(lr) is not float or not 0.0 < lr < math.inf:  # NOTE: the usual case, one test
+            lr = V.check_learning_rate(lr, "gd_step")
         self._check_input(x)
         check_values = check_values and self._check_values(x, y)
         recompute = self.recompute if recompute is None else recompute
