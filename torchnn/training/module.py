@@ -8,6 +8,7 @@ per-step cost (logging, checkpointing, callbacks) is paid 100 times, not 10,000 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import torch
 from lightning.pytorch import LightningModule
 from torch import Tensor
 
+from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn import DeepNetwork, LogisticRegression
 from torchnn.training.descent import (
@@ -93,8 +95,11 @@ class DeepNetworkModule(LightningModule):
         steps = iterations_per_step
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"iterations_per_step must be an int >= 1, got {steps!r}")
-        if not lr > 0:
-            raise ValueError(f"lr (the learning rate α) must be > 0, got {lr!r}")
+        lr = V.check_learning_rate(lr, "DeepNetworkModule")  # the learning rate α
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not (
+                0 <= momentum < math.inf):
+            raise ValueError(f"DeepNetworkModule: momentum must be a finite number >= 0 (0: "
+                             f"plain gradient descent), got {momentum!r}")
         self.save_hyperparameters()
         hidden = list(hidden_units)
         if not hidden and n_y == 1 and output_activation == "sigmoid":
