@@ -1,5 +1,6 @@
 """The LightningModule: one model_step, both backward paths, metrics, checkpoints."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -150,6 +151,13 @@ def test_hyperparameters_are_primitive_and_checkpoint_loads_weights_only(tmp_pat
 def test_bad_arguments_name_the_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
         DeepNetworkModule(n_x=2, **kwargs)
+
+
+def test_numpy_scalar_rates_are_saved_as_floats():
+    # lr and momentum from numpy (a sweep's np.linspace) are kept as primitives for checkpoints
+    module = DeepNetworkModule(n_x=2, lr=np.float32(0.5), momentum=np.float64(0.9))
+    assert type(module.hparams.lr) is float and type(module.hparams.momentum) is float
+    assert module.hparams.lr == 0.5 and module.hparams.momentum == 0.9
 
 
 def test_bf16_mixed_trains():

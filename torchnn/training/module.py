@@ -9,6 +9,7 @@ per-step cost (logging, checkpointing, callbacks) is paid 100 times, not 10,000 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,10 +97,11 @@ class DeepNetworkModule(LightningModule):
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"iterations_per_step must be an int >= 1, got {steps!r}")
         lr = V.check_learning_rate(lr, "DeepNetworkModule")  # the learning rate α
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not (
+        if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not (
                 0 <= momentum < math.inf):
             raise ValueError(f"DeepNetworkModule: momentum must be a finite number >= 0 (0: "
                              f"plain gradient descent), got {momentum!r}")
+        momentum = float(momentum)  # NOTE: a primitive hyperparameter, as lr (weights_only load)
         self.save_hyperparameters()
         hidden = list(hidden_units)
         if not hidden and n_y == 1 and output_activation == "sigmoid":
