@@ -6,8 +6,8 @@ Two kinds of check live here:
   microsecond, trace cleanly under ``torch.compile`` and run on every call;
 * **value checks** (NaN / Inf, labels in {0, 1}, a finite cost J) read tensor values, which is a
   host-device synchronisation on an accelerator and a graph break under ``torch.compile``. They
-  are skipped while compiling or under a ``torch.func`` transform, and ``DeepNetwork`` runs the
-  data checks once per data set (see :class:`SeenData`), not once per step.
+  are skipped (by the caller) while compiling or under a ``torch.func`` transform, and
+  ``DeepNetwork`` runs the data checks once per data set (see :class:`SeenData`), not per step.
 
 Every error names the value it got and the value it expected. Imports nothing from torchnn, so
 both ``functional`` and ``nn`` can use it without an import cycle.
@@ -19,6 +19,7 @@ import math
 import numbers
 import warnings
 import weakref
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -34,7 +35,9 @@ __all__ = [
     "check_nonempty",
     "check_same_device",
     "check_tensor",
-    "can_read_values",
+    "check_input",
+    "check_layer_dims",
+    "check_target",
     "validate_data",
 ]
 
@@ -90,16 +93,64 @@ def check_same_device(t: Tensor, ref: Tensor, name: str, ref_name: str, where: s
         )
 
 
+def check_layer_dims(layer_dims: Sequence[int]) -> list[int]:
+    """``[n_x, n[1], ..., n[L]]`` as a list of at least two positive ints."""
+    dims = list(layer_dims) if isinstance(layer_dims, (list, tuple)) else None
+    if dims is None or len(dims) < 2:
+        raise ValueError(f"layer_dims must list at least two sizes [n_x, ..., n[L]], got "
+                         f"{layer_dims!r}")
+    for i, n in enumerate(dims):
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            raise ValueError(f"layer_dims[{i}] must be a positive int, got {n!r} "
+                             f"(layer_dims={dims})")
+    return dims
+
+
+def check_input(x: Tensor, n_x: int, w: Tensor, where: str) -> None:
+    """A network's input: a floating (m >= 1, n_x) tensor on w's device, in w's dtype (unless
+    autocast casts it)."""
+    # NOTE: one expression for the usual case: this runs every step
+    if (isinstance(x, Tensor) and x.is_floating_point() and x.dim() == 2 and x.shape[1] == n_x
+            and x.shape[0] > 0 and (x.is_cpu and w.is_cpu or x.device == w.device)
+            and (x.dtype == w.dtype or torch.is_autocast_enabled(x.device.type))):
+        return
+    check_tensor(x, "input x", where)
+    if not x.is_floating_point():
+        raise TypeError(f"{where}: input x has dtype {x.dtype}; expected a floating-point tensor "
+                        f"(the parameters are {w.dtype}): call x.to({w.dtype})")
+    if x.dim() != 2 or x.shape[1] != n_x:
+        got = f"{x.shape[-1]} features" if x.dim() == 2 else f"{x.dim()} dimension(s)"
+        raise ValueError(f"{where}: input x has shape {tuple(x.shape)} ({got}); expected (m, "
+                         f"{n_x}): this network takes n_x = {n_x} features per row "
+                         "(layer_dims[0])")
+    if x.shape[0] == 0:
+        raise ValueError(f"{where}: input x is empty (shape {tuple(x.shape)}, m = 0); expected "
+                         f"at least one example, shape (m >= 1, {n_x})")
+    if x.device != w.device:
+        raise ValueError(f"{where}: input x is on {x.device} but the parameters are on "
+                         f"{w.device}; move one of them (x.to({str(w.device)!r}) or net.to(...))")
+    raise TypeError(f"{where}: input x has dtype {x.dtype} but the parameters are {w.dtype}; "
+                    f"call x.to({w.dtype}) or net.to({x.dtype})")
+
+
+def check_target(y: Tensor, out_shape: tuple[int, int], w: Tensor, where: str) -> Tensor:
+    """A network's target: ``out_shape`` (or (m,) for one output unit) on w's device; integer or
+    boolean labels come back in w's dtype (0 and 1 are exact in any float dtype)."""
+    check_tensor(y, "target y", where)
+    if y.dim() == 1 and out_shape[1] == 1:
+        y = y.unsqueeze(1)  # (m,) labels for a one-unit output
+    if tuple(y.shape) != tuple(out_shape):
+        raise ValueError(f"{where}: target y has shape {tuple(y.shape)}; expected "
+                         f"{tuple(out_shape)} (one row per example, one column per output unit)")
+    if not (y.is_cpu and w.is_cpu) and y.device != w.device:
+        raise ValueError(f"{where}: target y is on {y.device} but the parameters are on "
+                         f"{w.device}; call y.to({str(w.device)!r})")
+    return y if y.is_floating_point() else y.to(w.dtype)
+
+
 # ----------------------------------------------------------------------------------------------
 # value checks: each reads tensor values (a sync on an accelerator, a graph break when compiled)
 # ----------------------------------------------------------------------------------------------
-
-
-def can_read_values() -> bool:
-    """False while Dynamo traces or under a torch.func transform (vmap, grad, ...)."""
-    return not (
-        torch.compiler.is_compiling() or torch._C._functorch.peek_interpreter_stack() is not None
-    )
 
 
 def _first_index(mask: Tensor) -> tuple[int, ...]:

@@ -11,7 +11,7 @@ import torch.nn.functional as TF
 import torchnn
 import torchnn.functional as F
 from torchnn.bench.measure import saved_bytes
-from torchnn.functional.network import DenseNetworkFunction, apply_dense_network
+from torchnn.functional.network import DenseNetworkFunction
 
 ACTIVATIONS = [("sigmoid", 0.01), ("tanh", 0.01), ("relu", 0.01), ("leaky_relu", 0.2)]
 F64 = torch.float64
@@ -88,7 +88,7 @@ def test_layers_without_bias_and_frozen_layers_get_exact_gradients():
 def test_raw_backward_returns_one_exact_shape_per_input():
     # the engine would silently sum a (1, n) bias gradient: look at backward's own values
     x, y, params = _net([4, 6, 5, 2])
-    j = apply_dense_network(x, y, "tanh", 0.01, params)
+    j = F.dense_network_cross_entropy(x, y, *params, activation="tanh")
     raw = j.grad_fn.apply(torch.ones(()))
     assert len(raw) == 4 + len(params)
     assert raw[2] is None and raw[3] is None  # the activation's name and slope
@@ -132,17 +132,17 @@ def test_second_derivatives_equal_torch_nn(act):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_eager_calls_take_the_old_style_class_and_transforms_the_new_one():
+def test_eager_calls_take_the_class_without_jvp_and_a_dual_level_its_twin():
     x, y, params = _net([3, 4, 1])
-    eager = apply_dense_network(x, y, "tanh", 0.01, params)
-    assert type(eager.grad_fn).__name__ == "_DenseNetworkEagerBackward"
+    eager = F.dense_network_cross_entropy(x, y, *params, activation="tanh")
+    assert type(eager.grad_fn)._forward_cls is DenseNetworkFunction
     with torch.autograd.forward_ad.dual_level():
-        dual = apply_dense_network(x, y, "tanh", 0.01, params)
-    assert type(dual.grad_fn)._forward_cls.__name__ == "_DenseNetworkFwd"
+        dual = F.dense_network_cross_entropy(x, y, *params, activation="tanh")
+    assert type(dual.grad_fn)._forward_cls is DenseNetworkFunction.eager
     # one node for the whole network: its edges go to the leaves directly
     assert all(type(fn).__name__ == "AccumulateGrad"
                for fn, _ in eager.grad_fn.next_functions if fn is not None)
-    # the new-style class returns the activations as non-differentiable outputs
+    # the activations come back as non-differentiable outputs
     j, a1 = DenseNetworkFunction.apply(x, y, "tanh", 0.01, *params)
     assert not a1.requires_grad and a1.shape == (7, 4)
 

@@ -1,9 +1,13 @@
 """torchnn.functional: the only place in torchnn with derivative math.
 
-Each function is backed by a ``torch.autograd.Function`` whose backward is the seed's formula.
+Each function is backed by a ``torch.autograd.Function`` whose backward is the seed's formula,
+read from one record per activation (``activations.ACTIVATIONS``) and per output layer
+(``costs.OUTPUTS``).
 """
 
 from torchnn.functional.activations import (
+    ACTIVATIONS,
+    Activation,
     LeakyReLUFunction,
     ReLUFunction,
     SigmoidFunction,
@@ -21,6 +25,8 @@ from torchnn.functional.activations import (
 )
 from torchnn.functional.checkpoint import DenseActivationPairFunction, dense_activation_pair
 from torchnn.functional.costs import (
+    OUTPUTS,
+    Output,
     SigmoidCrossEntropyFunction,
     SquaredErrorFunction,
     binary_cross_entropy_with_logits,
@@ -47,40 +53,14 @@ from torchnn.functional.layer import (
 from torchnn.functional.network import DenseNetworkFunction, dense_network_cross_entropy
 
 __all__ = [
-    "DenseActivationFunction",
-    "DenseActivationPairFunction",
-    "DenseCrossEntropyFunction",
-    "DenseFunction",
-    "DenseNetworkFunction",
-    "LeakyReLUFunction",
-    "ReLUFunction",
-    "SigmoidCrossEntropyFunction",
-    "SigmoidFunction",
-    "SquaredErrorFunction",
-    "TanhFunction",
-    "binary_cross_entropy_with_logits",
-    "cross_entropy_delta",
-    "cross_entropy_loss_from_logits",
-    "dense",
-    "dense_activation",
-    "dense_activation_pair",
-    "dense_cross_entropy",
-    "dense_forward",
-    "dense_network_cross_entropy",
-    "dense_grad_bias",
-    "dense_grad_input",
-    "dense_grad_weight",
-    "identity",
-    "identity_backward",
-    "leaky_relu",
-    "leaky_relu_backward",
-    "linear",
-    "mse_loss",
-    "relu",
-    "relu_backward",
-    "sigmoid",
-    "sigmoid_backward",
-    "squared_error_delta",
-    "tanh",
+    "ACTIVATIONS", "Activation", "OUTPUTS", "Output",
+    "DenseActivationFunction", "DenseActivationPairFunction", "DenseCrossEntropyFunction",
+    "DenseFunction", "DenseNetworkFunction", "LeakyReLUFunction", "ReLUFunction",
+    "SigmoidCrossEntropyFunction", "SigmoidFunction", "SquaredErrorFunction", "TanhFunction",
+    "binary_cross_entropy_with_logits", "cross_entropy_delta", "cross_entropy_loss_from_logits",
+    "dense", "dense_activation", "dense_activation_pair", "dense_cross_entropy", "dense_forward",
+    "dense_grad_bias", "dense_grad_input", "dense_grad_weight", "dense_network_cross_entropy",
+    "identity", "identity_backward", "leaky_relu", "leaky_relu_backward", "linear", "mse_loss",
+    "relu", "relu_backward", "sigmoid", "sigmoid_backward", "squared_error_delta", "tanh",
     "tanh_backward",
 ]

@@ -1,47 +1,39 @@
-"""Costs J: the seed's cross-entropy (fused with the output sigmoid) and the squared error.
+"""The output layer's rules (A^[L], the cost J, dZ^[L]) and the cost Functions.
 
-The cross-entropy cost J = (1/m) Σ L(a, y) with L(a, y) = -y log a - (1 - y) log(1 - a) and
-a = σ(z) (§1.2) is computed straight from z^[L], in the overflow-free form
+The seed's classifier ends in a sigmoid with the cross-entropy cost J = (1/m) Σ L(a, y),
+L(a, y) = -y log a - (1 - y) log(1 - a), a = σ(z) (§1.2). Computed straight from z^[L] in the
+overflow-free form
 
     L = max(z, 0) - z y + log(1 + e^{-|z|}),
 
-so no log(0) appears for any |z|. Its derivative is the seed's eq. 2.9, dZ = (A - Y) / m.
+no log(0) appears for any |z|, and the derivative is the seed's eq. 2.9, dZ = A - Y (times the
+mean's 1/m). A regressor ends in the identity or a ReLU with the squared error (A - Y)².
+Each pairing is one :class:`Output` record, read by the Functions and by the explicit engine.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 from torch.autograd import Function
 
 from torchnn._validate import check_floating, check_same_device, check_tensor
-from torchnn.functional._dispatch import apply
-from torchnn.functional.activations import (
-    NP_ZERO,
-    np_log1p_exp_neg_abs,
-    np_sigmoid_from_,
-    sigmoid,
-)
+from torchnn.functional._autograd import any_autocast, call, save, twin
+from torchnn.functional.activations import ACTIVATIONS, SigmoidFunction
 
-__all__ = [
-    "binary_cross_entropy_with_logits",
-    "mse_loss",
-    "cross_entropy_loss_from_logits",
-    "cross_entropy_cost",
-    "cross_entropy_delta",
-    "np_cross_entropy_delta_",
-    "cross_entropy_value",
-    "squared_error_delta",
-]
+__all__ = ["Output", "OUTPUTS", "binary_cross_entropy_with_logits", "mse_loss",
+           "cross_entropy_loss_from_logits", "cross_entropy_value", "cross_entropy_delta",
+           "squared_error_delta", "SigmoidCrossEntropyFunction", "SquaredErrorFunction",
+           "check_cost_args"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-_REDUCTION_ENUM = {"none": 0, "mean": 1, "sum": 2}  # ATen's at::Reduction
-_FUSED_DTYPES = (torch.float32, torch.float64)
 
 
 # ----------------------------------------------------------------------------------------------
-# the formulas (one source of truth, shared with the whole-network backprop)
+# the formulas
 # ----------------------------------------------------------------------------------------------
 
 
@@ -50,57 +42,27 @@ def cross_entropy_loss_from_logits(z: Tensor, y: Tensor) -> Tensor:
     return z.clamp_min(0) - z * y + torch.log1p(torch.exp(-z.abs()))
 
 
-def cross_entropy_cost(z: Tensor, y: Tensor) -> Tensor:
-    """J = (1/m) Σ L(σ(z), y) (§1.2) as a value, for the explicit backprop (no graph is built).
-
-    NOTE: the same number as ``cross_entropy_loss_from_logits(z, y).mean()`` (the stable form
-    (1 - y) z - log σ(z)), from PyTorch's fused kernel in one call instead of eight Python-level
-    ops. Only the value is used: the derivative stays ours, eq. 2.9 (``cross_entropy_delta``).
-    """
-    # NOTE: the aten op itself (reduction 1 = mean): the torch.nn.functional wrapper adds ~1 µs
-    # of Python checks, a visible share of the seed's 2-4-1 step
-    return torch.binary_cross_entropy_with_logits(z, y, None, None, 1)
-
-
 def cross_entropy_value(z: Tensor, y: Tensor, reduction: str = "mean") -> Tensor:
-    """J's value (reduced as ``reduction``) for a Function's forward, where no graph is built.
+    """J's value (reduced as ``reduction``) where no graph is built: a Function's forward, the
+    explicit engine.
 
-    NOTE: from PyTorch's fused kernel in float32 / float64 eager code, one call instead of five
-    ops and the reduction (as ``cross_entropy_cost``); the stable form otherwise (in half
-    precision the CPU kernel is ~1e-3 off, our form is not; Dynamo and torch.func get the ops).
+    NOTE: PyTorch's fused kernel computes the same stable form in one call in float32 / float64
+    (only the value: the derivative stays eq. 2.9); in half precision its CPU kernel is ~1e-3
+    off and the formula above is not.
     """
-    if z.dtype in _FUSED_DTYPES and not torch.compiler.is_compiling() and (
-            not torch._C._are_functorch_transforms_active()):
-        return torch.binary_cross_entropy_with_logits(z, y, None, None, _REDUCTION_ENUM[reduction])
+    if z.dtype in (torch.float32, torch.float64):
+        return torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction=reduction)
     return _reduce(cross_entropy_loss_from_logits(z, y), reduction)
 
 
-def cross_entropy_delta(a: Tensor, y: Tensor, out: Tensor | None = None) -> Tensor:
-    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean; ``out=a`` writes over A.
-
-    Numpy arrays in, a numpy array out (the numpy engine, ``nn.explicit_numpy``).
-    """
-    if isinstance(a, np.ndarray):
-        return np.subtract(a, y, out=out)
-    return torch.sub(a, y, out=out)
+def _sigmoid(z: Tensor) -> Tensor:
+    """σ(z), through our Function where a graph is being built (a double backward)."""
+    return call(SigmoidFunction, z) if torch.is_grad_enabled() else torch.sigmoid(z)
 
 
-def np_cross_entropy_delta_(
-    z: np.ndarray, y: np.ndarray, lg: np.ndarray, t: np.ndarray
-) -> float:
-    """Σ L(σ(z), y) (J before its 1/m) in numpy, and dZ^[L] (eq. 2.9) written over z.
-
-    J's value in the same overflow-free form as above, L = max(z, 0) - z y + log(1 + e^{-|z|}),
-    for the explicit engine's numpy path; dZ is ``cross_entropy_delta``. ``lg`` and ``t`` are
-    scratch arrays of z's shape.
-    """
-    zy = np.vdot(y, z)  # Σ z y
-    np_log1p_exp_neg_abs(z, lg)  # lg = log(1 + e^{-|z|})
-    # Σ max(z, 0) + lg - z y (NOTE: add.reduce, not .sum(): the same pairwise sum, ~0.6 µs less)
-    total = np.add.reduce(np.add(np.maximum(z, NP_ZERO[z.dtype], out=t), lg, out=t),
-                          axis=None) - zy
-    cross_entropy_delta(np_sigmoid_from_(z, lg), y, out=z)  # A - Y, A = σ(Z) over Z
-    return float(total)
+def cross_entropy_delta(a: Tensor, y: Tensor) -> Tensor:
+    """dZ^[L] = A^[L] - Y (eq. 2.9), before the 1/m of the mean."""
+    return a - y
 
 
 def squared_error_delta(a: Tensor, y: Tensor) -> Tensor:
@@ -109,16 +71,48 @@ def squared_error_delta(a: Tensor, y: Tensor) -> Tensor:
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-def cost_scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
-    """The cost's own derivative: 1/m for the mean (the 1/m of eqs. 2.10-2.11), 1 for a sum."""
+def _scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
+    """The reduction's own derivative: 1/m for the mean (the 1/m of eqs. 2.10-2.11), 1 else."""
     return grad_j / numel if reduction == "mean" else grad_j
+
+
+# ----------------------------------------------------------------------------------------------
+# the output layer's rules
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """The output layer g^[L] with its cost: A^[L] from Z^[L], J, and dZ^[L] for eq. 2.9.
+
+    ``activate(z)``: A^[L]. ``cost(z, y)``: J, the mean of the loss over every element.
+    ``delta(z, y)``: dZ^[L] before the mean's 1/m (σ + cross-entropy: A - Y, eq. 2.9).
+    ``classifier``: whether Y holds labels (predictions threshold A^[L]).
+    """
+
+    name: str
+    activate: Callable[[Tensor], Tensor]
+    cost: Callable[[Tensor, Tensor], Tensor]
+    delta: Callable[[Tensor, Tensor], Tensor]
+    classifier: bool
+
+
+def _relu_output_delta(z: Tensor, y: Tensor) -> Tensor:
+    a = torch.relu(z)  # dZ = 2 (A - Y) * g'(Z), g' read from A (§2.3)
+    return ACTIVATIONS["relu"].grad(squared_error_delta(a, y), a, 0.0)
+
+
+OUTPUTS: dict[str, Output] = {o.name: o for o in (
+    Output("sigmoid", torch.sigmoid, cross_entropy_value,
+           lambda z, y: cross_entropy_delta(_sigmoid(z), y), classifier=True),
+    Output("identity", lambda z: z, lambda z, y: (z - y).square().mean(), squared_error_delta,
+           classifier=False),
+    Output("relu", torch.relu, lambda z, y: (torch.relu(z) - y).square().mean(),
+           _relu_output_delta, classifier=False),
+)}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -126,6 +120,7 @@ def cost_scale(grad_j: Tensor, reduction: str, numel: int) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
+@twin
 class SigmoidCrossEntropyFunction(Function):
     """J = (1/m) Σ L(σ(z), y) (§1.2); dz = (a - y) / m (eq. 2.9), dy = -z / m; saves z, y."""
 
@@ -137,26 +132,31 @@ class SigmoidCrossEntropyFunction(Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        z, y, reduction = inputs
-        ctx.reduction = reduction
-        ctx.save_for_backward(z, y)
+        z, y, ctx.reduction = inputs
+        save(ctx, z, y)
 
     @staticmethod
     def backward(ctx, grad_j):
         z, y = ctx.saved_tensors
-        scale = cost_scale(grad_j, ctx.reduction, z.numel())
-        grad_z = grad_y = None
-        if ctx.needs_input_grad[0]:
-            # NOTE: with no graph to build (the usual backward) A = σ(Z) needs no Function
-            a = sigmoid(z) if torch.is_grad_enabled() else torch.sigmoid(z)
-            grad_z = cross_entropy_delta(a, y) * scale  # (A - Y) / m
-        if ctx.needs_input_grad[1]:
-            grad_y = -z * scale  # dL/dy = -z
+        scale = _scale(grad_j, ctx.reduction, z.numel())
+        grad_z = OUTPUTS["sigmoid"].delta(z, y) * scale if ctx.needs_input_grad[0] else None
+        grad_y = -z * scale if ctx.needs_input_grad[1] else None  # dL/dy = -z
         return grad_z, grad_y, None
 
+    @staticmethod
+    def tangent(ctx, z_t, y_t, _reduction_t):
+        z, y = ctx.saved_tensors
+        dj = torch.zeros_like(z)
+        if z_t is not None:
+            dj = dj + OUTPUTS["sigmoid"].delta(z, y) * z_t
+        if y_t is not None:
+            dj = dj - z * y_t
+        return _reduce(dj, ctx.reduction)
 
+
+@twin
 class SquaredErrorFunction(Function):
-    """J = (1/m) Σ (a - y)²; da = 2 (a - y) / m, dy = -2 (a - y) / m; saves a - y."""
+    """J = (1/m) Σ (a - y)²; da = 2 (a - y) / m, dy = -2 (a - y) / m; saves a, y."""
 
     generate_vmap_rule = True
 
@@ -166,50 +166,20 @@ class SquaredErrorFunction(Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        a, y, reduction = inputs
-        ctx.reduction = reduction
-        ctx.numel = a.numel()
-        ctx.save_for_backward(a, y)
+        a, y, ctx.reduction = inputs
+        save(ctx, a, y)
 
     @staticmethod
     def backward(ctx, grad_j):
         a, y = ctx.saved_tensors
-        grad_a = squared_error_delta(a, y) * cost_scale(grad_j, ctx.reduction, ctx.numel)
-        return (
-            grad_a if ctx.needs_input_grad[0] else None,
-            -grad_a if ctx.needs_input_grad[1] else None,
-            None,
-        )
-
-
-class _SigmoidCrossEntropyFwd(SigmoidCrossEntropyFunction):
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        SigmoidCrossEntropyFunction.setup_context(ctx, inputs, output)
-        ctx.save_for_forward(inputs[0], inputs[1])
+        grad_a = squared_error_delta(a, y) * _scale(grad_j, ctx.reduction, a.numel())
+        return (grad_a if ctx.needs_input_grad[0] else None,
+                -grad_a if ctx.needs_input_grad[1] else None, None)
 
     @staticmethod
-    def jvp(ctx, z_t, y_t, _reduction_t):
-        z, y = ctx.saved_tensors
-        dj = 0
-        if z_t is not None:
-            dj = cross_entropy_delta(sigmoid(z), y) * z_t
-        if y_t is not None:
-            dj = dj - z * y_t
-        return _reduce(dj * torch.ones_like(z), ctx.reduction)
-
-
-class _SquaredErrorFwd(SquaredErrorFunction):
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        SquaredErrorFunction.setup_context(ctx, inputs, output)
-        ctx.save_for_forward(inputs[0], inputs[1])
-
-    @staticmethod
-    def jvp(ctx, a_t, y_t, _reduction_t):
+    def tangent(ctx, a_t, y_t, _reduction_t):
         a, y = ctx.saved_tensors
-        delta = squared_error_delta(a, y)
-        dj = torch.zeros_like(a)
+        delta, dj = squared_error_delta(a, y), torch.zeros_like(a)
         if a_t is not None:
             dj = dj + delta * a_t
         if y_t is not None:
@@ -231,14 +201,16 @@ def check_cost_args(
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if check_shape and input.shape != target.shape:
-        raise ValueError(
-            f"{name}: target shape {tuple(target.shape)} must equal input shape "
-            f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)"
-        )
+        raise ValueError(f"{name}: target shape {tuple(target.shape)} must equal input shape "
+                         f"{tuple(input.shape)} (e.g. labels of shape (m, 1) for a (m, 1) output)")
     check_same_device(target, input, "target", "input", name)
 
 
-_check = check_cost_args
+def _cost(cls: type[Function], name: str, input: Tensor, target: Tensor, reduction: str):
+    check_cost_args(name, input, target, reduction)
+    if any_autocast() and torch.is_autocast_enabled(input.device.type):
+        input, target = input.float(), target.float()  # NOTE: autocast runs costs in float32
+    return call(cls, input, target.to(input.dtype), reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -254,14 +226,8 @@ def binary_cross_entropy_with_logits(
         target: y, the same shape as ``input``, values in [0, 1].
         reduction: ``"mean"`` (J, the default), ``"sum"`` or ``"none"`` (L per element).
     """
-    _check("binary_cross_entropy_with_logits", input, target, reduction)
-    if torch.is_autocast_enabled(input.device.type):
-        # NOTE: PyTorch's autocast runs this cost in float32; so do we.
-        input, target = input.float(), target.float()
-    target = target.to(input.dtype)
-    return apply(
-        _SigmoidCrossEntropyFwd, SigmoidCrossEntropyFunction, input, target, reduction
-    )
+    return _cost(SigmoidCrossEntropyFunction, "binary_cross_entropy_with_logits", input, target,
+                 reduction)
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -269,8 +235,4 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
     Same arguments and semantics as ``torch.nn.functional.mse_loss`` (shapes must match).
     """
-    _check("mse_loss", input, target, reduction)
-    if torch.is_autocast_enabled(input.device.type):
-        input, target = input.float(), target.float()
-    target = target.to(input.dtype)
-    return apply(_SquaredErrorFwd, SquaredErrorFunction, input, target, reduction)
+    return _cost(SquaredErrorFunction, "mse_loss", input, target, reduction)

@@ -1,17 +1,14 @@
-"""Activation modules, thin wrappers over ``torchnn.functional``, and the activation registry."""
+"""Activation modules: thin wrappers over ``torchnn.functional``, one per activation record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-import torch
 from torch import Tensor, nn
 
 from torchnn import functional as F
-from torchnn.functional.activations import BACKWARD_RULES
+from torchnn.functional.activations import ACTIVATIONS, get_activation
 
-__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "ACTIVATIONS", "get_activation"]
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Identity", "ACTIVATIONS", "get_activation",
+           "activation_module", "torch_activation", "module_class", "MODULES"]
 
 
 class Sigmoid(nn.Module):
@@ -25,6 +22,8 @@ class Sigmoid(nn.Module):
         tensor([0.5000, 0.5000])
     """
 
+    name, torch_module = "sigmoid", nn.Sigmoid
+
     def forward(self, input: Tensor) -> Tensor:
         return F.sigmoid(input)
 
@@ -32,12 +31,16 @@ class Sigmoid(nn.Module):
 class Tanh(nn.Module):
     r"""Applies :math:`a = \tanh(z)` with derivative :math:`1 - a^2`. Shape: ``(*)`` -> ``(*)``."""
 
+    name, torch_module = "tanh", nn.Tanh
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
 
 class ReLU(nn.Module):
     r"""Applies :math:`a = \max(0, z)` with derivative :math:`1[a > 0]`. Shape: ``(*)``."""
+
+    name, torch_module = "relu", nn.ReLU
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input)
@@ -49,6 +52,8 @@ class LeakyReLU(nn.Module):
     Args:
         negative_slope: the slope for z < 0 (the seed's 0.01). Any real value is supported.
     """
+
+    name, torch_module = "leaky_relu", nn.LeakyReLU
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
@@ -64,55 +69,28 @@ class LeakyReLU(nn.Module):
 class Identity(nn.Module):
     """g(z) = z, the linear activation (the seed's "Why activation functions")."""
 
+    name, torch_module = "identity", nn.Identity
+
     def forward(self, input: Tensor) -> Tensor:
         return input
 
 
-@dataclass(frozen=True)
-class ActivationSpec:
-    """Everything torchnn needs to know about one activation g, by name."""
-
-    module: Callable[[float], nn.Module]  # torchnn module, given the leaky slope
-    torch_module: Callable[[float], nn.Module]  # the equivalent torch.nn module
-    raw: Callable[[Tensor, float], Tensor]  # g(z) without autograd bookkeeping
-    backward: Callable[[Tensor, Tensor, float], Tensor]  # (dA, saved, slope) -> dZ
-    saves_input: Callable[[float], bool]  # does the rule need z rather than a?
+MODULES = (Sigmoid, Tanh, ReLU, LeakyReLU, Identity)  # one per record in ACTIVATIONS
 
 
-def _never(_slope: float) -> bool:
-    return False
+def module_class(name: str) -> type[nn.Module]:
+    """The torchnn module class of the activation ``name``."""
+    get_activation(name)  # a clear error for an unknown name
+    return next(cls for cls in MODULES if cls.name == name)
 
 
-ACTIVATIONS: dict[str, ActivationSpec] = {
-    "sigmoid": ActivationSpec(
-        lambda s: Sigmoid(), lambda s: nn.Sigmoid(), lambda z, s: torch.sigmoid(z),
-        BACKWARD_RULES["sigmoid"], _never,
-    ),
-    "tanh": ActivationSpec(
-        lambda s: Tanh(), lambda s: nn.Tanh(), lambda z, s: torch.tanh(z),
-        BACKWARD_RULES["tanh"], _never,
-    ),
-    "relu": ActivationSpec(
-        lambda s: ReLU(), lambda s: nn.ReLU(), lambda z, s: torch.relu(z),
-        BACKWARD_RULES["relu"], _never,
-    ),
-    "leaky_relu": ActivationSpec(
-        LeakyReLU, nn.LeakyReLU, lambda z, s: torch.nn.functional.leaky_relu(z, s),
-        BACKWARD_RULES["leaky_relu"], lambda s: s < 0,
-    ),
-    "identity": ActivationSpec(
-        lambda s: Identity(), lambda s: nn.Identity(), lambda z, s: z,
-        BACKWARD_RULES["identity"], _never,
-    ),
-}
+def activation_module(name: str, negative_slope: float = 0.01) -> nn.Module:
+    """The torchnn module of the activation ``name`` (the slope is leaky ReLU's)."""
+    cls = module_class(name)
+    return cls(negative_slope) if cls is LeakyReLU else cls()
 
 
-def get_activation(name: str, where: str = "activation") -> ActivationSpec:
-    """Look up an activation by name, with an error that lists the valid names."""
-    try:
-        return ACTIVATIONS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown {where} {name!r}; expected one of {sorted(ACTIVATIONS)}"
-        ) from None
-
+def torch_activation(name: str, negative_slope: float = 0.01) -> nn.Module:
+    """The ``torch.nn`` module equivalent to ``activation_module(name, negative_slope)``."""
+    cls = module_class(name)
+    return nn.LeakyReLU(negative_slope) if cls is LeakyReLU else cls.torch_module()
