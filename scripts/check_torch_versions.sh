@@ -8,7 +8,7 @@
 # nvidia packages; it runs on the CPU) and every other package at the version .venv has, and
 # runs the suite from a copy of the working tree, so nothing is written into the repository.
 # Prints one summary line a version (the pytest log beside it). Not part of CI: the downloads
-# are too big for it. Last run: 2026-11-29, all of 2.6.0, 2.8.0 and 2.11.0 pass (README, Status).
+# are too big for it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 TORCH_VERSION..." >&2; exit 2; }

@@ -8,7 +8,6 @@ import torch.nn.functional as TF
 
 from tests.parity import DEVICES, FLOAT_DTYPES, assert_parity
 from torchnn import functional as F
-from torchnn.functional import activations as A
 
 SLOPES = [0.0, 0.01, 0.2, 1.0, -0.5, 2.0]
 
@@ -129,9 +128,11 @@ def test_activation_without_grad_returns_plain_tensor(fn, ref):
 # ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fn, ref", [(F.relu, torch.relu),
-                                     (lambda z: F.leaky_relu(z, 0.2), lambda z: TF.leaky_relu(z, 0.2)),
-                                     (lambda z: F.leaky_relu(z, -0.3), lambda z: TF.leaky_relu(z, -0.3))])
+@pytest.mark.parametrize("fn, ref", [
+    (F.relu, torch.relu),
+    (lambda z: F.leaky_relu(z, 0.2), lambda z: TF.leaky_relu(z, 0.2)),
+    (lambda z: F.leaky_relu(z, -0.3), lambda z: TF.leaky_relu(z, -0.3)),
+], ids=["relu", "leaky_relu[0.2]", "leaky_relu[-0.3]"])
 def test_relu_gradient_at_nan_inputs_matches_pytorch(fn, ref):
     """torch's ReLU rule is dz = 0 where a <= 0, else da: a NaN passes da through."""
     z0 = torch.tensor([float("nan"), -1.0, 0.0, 2.0, float("nan")], dtype=torch.float64)

@@ -47,7 +47,7 @@ def _base_and_view(shape, layout, dtype, scale, gen):
     return base, make
 
 
-# comparisons made, by test (printed with ``pytest -s``: the counts quoted in the README)
+# comparisons made, by test (printed with ``pytest -s``: the counts quoted in docs/reliability.md)
 CHECKS: collections.Counter = collections.Counter()
 
 

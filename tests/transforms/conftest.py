@@ -1,7 +1,7 @@
 """Collects the outcome of every transform test into a transform x Function table.
 
 ``TORCHNN_TRANSFORMS_TABLE=table.md python -m pytest tests/transforms`` writes the markdown
-table that the README's transforms section shows: a cell is ✓ when every test behind it
+table that docs/transforms.md shows: a cell is ✓ when every test behind it
 passed, ✗ when one failed, "skip" when all were skipped (CUDA without a GPU), "—" when no test
 measures that pair.
 """

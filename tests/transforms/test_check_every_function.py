@@ -1,5 +1,5 @@
 """torchnn's own Functions and DeepNetwork pass every check of torchnn.testing.check_function
-against their native PyTorch references (the table in the README comes from the same run:
+against their native PyTorch references (the table in docs/transforms.md comes from the same run:
 ``python -m torchnn.testing --table``)."""
 
 import pytest

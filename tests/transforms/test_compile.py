@@ -178,7 +178,7 @@ FUNCTIONS = [c for c in cases() if not c.name.startswith("DeepNetwork")]
 
 @pytest.mark.parametrize("case", FUNCTIONS, ids=[c.name for c in FUNCTIONS])
 def test_eager_class_has_jvp_and_compiled_call_avoids_it(case):
-    """Both sides of ``_dispatch.pick``: eager calls inside a forward-AD level get a Function
+    """Both sides of ``_autograd.twin``: eager calls inside a forward-AD level get a Function
     with jvp, whose direct compilation is refused ("Unsupported custom jvp"); the public
     function, picked under Dynamo, compiles as one graph with no jvp in sight. Eager calls
     outside a dual level (no dual tensor can exist there) get the class without jvp."""

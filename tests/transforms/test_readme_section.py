@@ -1,18 +1,19 @@
-"""The README's transforms section tells the truth: its check_function example prints the report
-shown below it, and its checker table is what ``python -m torchnn.testing --table`` prints
-(see test_check_every_function.py)."""
+"""docs/transforms.md tells the truth: its check_function example prints the report shown below
+it, and its checker table is what ``python -m torchnn.testing --table`` prints (see
+test_check_every_function.py)."""
 
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+DOC = Path(__file__).resolve().parents[2] / "docs" / "transforms.md"
+TEXT = DOC.read_text(encoding="utf-8")
 
 
 def between(marker: str) -> str:
-    found = re.search(rf"<!-- {marker} -->\n(.*?)<!-- /{marker} -->", README, re.S)
-    assert found, f"README.md has no <!-- {marker} --> block"
+    found = re.search(rf"<!-- {marker} -->\n(.*?)<!-- /{marker} -->", TEXT, re.S)
+    assert found, f"docs/transforms.md has no <!-- {marker} --> block"
     return "\n".join(ln for ln in found.group(1).splitlines() if not ln.startswith("```")).strip()
 
 

@@ -111,7 +111,7 @@ def check_compile(s: Subject, backend: str = "aot_eager") -> CheckResult:
         reason = first_line(err)
         if "custom jvp" in str(err):
             reason += " (Dynamo cannot trace a Function with jvp: under torch.compile, apply a "
-            reason += "jvp-less class, see torchnn.functional._dispatch.pick)"
+            reason += "jvp-less class, see torchnn.functional._autograd.twin)"
         try:
             ex = torch._dynamo.explain(_fresh(s.call))(*s.args())
             if ex.graph_break_count:

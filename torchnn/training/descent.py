@@ -19,10 +19,9 @@ BACKWARDS = ("explicit", "autograd")
 def explicit_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """J, with dJ/dW^[l], dJ/db^[l] from ``net.backprop`` (eqs. 2.9-2.12) in every ``.grad``.
 
-    NOTE: autocast is switched off here: the explicit equations run in the parameters' dtype,
-    so the fused in-place steps (no per-step buffers) apply. ``backprop`` itself works under
-    autocast (float32 gradients, tested); mixed precision here covers the autograd path and
-    evaluation.
+    NOTE: autocast is switched off here: the explicit equations run in the parameters' dtype.
+    ``backprop`` itself works under autocast (gradients in the parameters' dtype, tested); mixed
+    precision here covers the autograd path and evaluation.
     """
     for p in net.parameters():
         p.grad = None  # backprop accumulates, as .backward() does

@@ -160,8 +160,8 @@ class DeepNetworkModule(LightningModule):
         opt = self.optimizers()
         costs = torch.empty(n, dtype=torch.float64, device=x.device)
         if self._fused(opt, world_size):
-            # NOTE: W := W - α dW with each dW fused into its GEMM and no .grad at all: half the
-            # time of backprop + optimizer.step(). The steps are then counted as optimiser steps
+            # NOTE: W := W - α dW straight from the engine, no .grad at all (gd_step's gradient
+            # buffers are reused step after step). The steps are then counted as optimiser steps
             # so that global_step (checkpoints, max_steps) still counts iterations.
             lr = opt.param_groups[0]["lr"]
             with torch.autocast(x.device.type, enabled=False):
