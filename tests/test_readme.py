@@ -1,4 +1,5 @@
-"""The README's promises: its API example runs, its quickstart commands exist, CI runs them."""
+"""The README's promises: its API example runs, its quickstart commands exist, CI runs them,
+and it stays a short entry that points to docs/ (tests/test_docs.py runs the docs' blocks)."""
 
 import contextlib
 import io
@@ -73,3 +74,16 @@ def test_ci_runs_the_readme_test_command_and_nothing_private():
     code = "\n".join(ln for ln in ci.splitlines() if not ln.lstrip().startswith("#"))
     assert "<!-- test-command -->" in code and "README.md" in code
     assert "pytest" not in code, "CI must run the README's test command, not its own variant"
+
+
+def test_readme_has_one_performance_summary_and_one_limitations_section():
+    summary = _between("perf-summary")
+    rows = [ln for ln in summary.splitlines() if ln.startswith("|")][2:]
+    assert len(rows) >= 5, summary
+    assert "(docs/performance.md)" in README
+    assert README.count("What does not work yet") == 1
+
+
+def test_readme_links_every_docs_page():
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in README, f"README.md does not link docs/{page.name}"
