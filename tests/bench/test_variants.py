@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from torchnn.bench.variants import Problem, build_variants, parse_size
+from torchnn.bench.variants import VARIANTS, Problem, build_variants, parse_size
 
 STEPS = 3
+EAGER = tuple(v for v in VARIANTS if v != "compiled")
 
 
 def _run(p: Problem, names) -> dict:
@@ -21,14 +22,13 @@ def _run(p: Problem, names) -> dict:
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "leaky_relu"])
-def test_variants_match_torch_nn(activation):
+def test_variants_and_floors_end_at_torch_nns_parameters(activation):
     p = Problem("t", [5, 7, 6, 1], 24, activation, lr=0.5)
-    names = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
-             "autograd-recompute", "torch.nn", "numpy", "kernels", "bare-fn")
-    params = _run(p, names)
+    start = [t.detach().double() for t in p.network().parameters()]
+    params = _run(p, EAGER)
+    assert set(params) == set(EAGER)  # the floors apply to every activation (slope >= 0)
     ref = params["torch.nn"]
-    # the kernels floor is the direct gd_step path's, which leaky ReLU does not take
-    assert ("kernels" in params) == (activation != "leaky_relu")
+    assert all(not torch.allclose(a, b) for a, b in zip(ref, start))  # the steps moved them
     for name in params:
         # float32 variants agree to rounding; numpy runs the same steps in float64
         tol = 1e-4 if name == "numpy" else 1e-5
@@ -37,13 +37,13 @@ def test_variants_match_torch_nn(activation):
             torch.testing.assert_close(got, want, atol=tol, rtol=tol, msg=name)
 
 
-def test_variants_move_the_parameters():
-    """A step that did nothing would pass the comparison above: check the weights moved."""
+def test_a_step_that_does_nothing_would_be_caught():
+    """The comparison above must be able to fail: a wrong learning rate ends elsewhere."""
     p = Problem("t", [5, 7, 6, 1], 24, "tanh", lr=0.5)
-    before = [t.detach().clone() for t in p.network().parameters()]
-    for name in ("explicit", "kernels", "bare-fn"):
-        after = _run(p, (name,))[name]
-        assert all(not torch.allclose(a.double(), b.double()) for a, b in zip(after, before))
+    q = Problem("t", [5, 7, 6, 1], 24, "tanh", lr=0.45)
+    for name in ("explicit", "kernels", "bare-fn", "numpy"):
+        a, b = _run(p, (name,))[name], _run(q, (name,))[name]
+        assert not all(torch.allclose(x, y, atol=1e-5, rtol=1e-5) for x, y in zip(a, b)), name
 
 
 def test_compiled_variant_matches_torch_nn():
@@ -51,6 +51,32 @@ def test_compiled_variant_matches_torch_nn():
     params = _run(p, ("compiled", "torch.nn"))
     for got, want in zip(params["compiled"], params["torch.nn"]):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_floors_need_a_leaky_slope_of_at_least_zero():
+    from torchnn.bench.floors import bare_function_forward, kernels_step
+
+    p = Problem("t", [3, 4, 1], 8, "leaky_relu")
+    net0 = p.network()
+    net0.negative_slope = -0.5  # g' is then read from Z, which the floors do not keep
+    for make in (kernels_step, bare_function_forward):
+        with pytest.raises(ValueError, match="leaky slope >= 0"):
+            make(p, net0)
+
+
+def test_unknown_variants_are_named():
+    with pytest.raises(ValueError, match=r"unknown variant\(s\) \['tape'\]"):
+        build_variants(Problem("t", [3, 4, 1], 8), ("explicit", "tape"))
+
+
+def test_held_bytes_are_gd_steps_gradient_buffers():
+    p = Problem("t", [6, 9, 7, 1], 11, "relu")
+    v = build_variants(p, ("explicit", "recompute"))
+    param_bytes = 4 * sum(t.numel() for t in p.network().parameters())
+    for variant in v.values():
+        assert variant.held() == 0  # nothing before the first step
+        variant.step()
+        assert variant.held() == param_bytes  # one dW / db buffer per parameter
 
 
 def test_gd_step_equals_backprop_then_update():
@@ -110,8 +136,9 @@ def test_gd_step_learning_rate_types():
 def test_parse_size():
     assert parse_size("flower") == ("flower", [2, 4, 1], 400)
     assert parse_size("3-5-1@32") == ("3-5-1@32", [3, 5, 1], 32)
-    with pytest.raises(ValueError, match="unknown size 'huge'"):
-        parse_size("huge")
+    for bad in ("huge", "3-5-1", "3@32", "3-0-1@32", "3-5-1@0"):
+        with pytest.raises(ValueError, match=f"unknown size '{bad}'"):
+            parse_size(bad)
 
 
 def test_tiny_steps_run_serial_and_restore_the_thread_count():

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = [
-    "interleaved_times", "balanced_orders", "gemm_step", "saved_bytes", "tape_bytes",
-    "peak_cuda_bytes",
-]
-
-
-def _sync(device: str) -> None:
-    if device == "cuda":
-        torch.cuda.synchronize()
+__all__ = ["interleaved_times", "balanced_orders", "gemm_step", "saved_bytes", "peak_cuda_bytes"]
 
 
 def _time_block(fn: Callable[[], object], n: int, device: str) -> float:
@@ -38,30 +28,25 @@ def _time_block(fn: Callable[[], object], n: int, device: str) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def interleaved_times(
-    steps: dict[str, Callable[[], object]],
-    repeats: int,
-    min_block_s: float = 0.02,
-    warmup: int = 2,
-    device: str = "cpu",
-) -> dict[str, list[float]]:
+def interleaved_times(steps: dict[str, Callable[[], object]], repeats: int,
+                      min_block_s: float = 0.02, warmup: int = 2,
+                      device: str = "cpu") -> dict[str, list[float]]:
     """Per-step seconds of every variant, measured round-robin ``repeats`` times.
 
-    Each round times one block of every variant in turn, so slow drifts of the machine (other
-    processes, clocks) hit all variants alike. A block repeats the step until it lasts about
-    ``min_block_s``. The order of each round comes from :func:`balanced_orders`: every variant
-    follows every other one equally often.
+    Each round times one block of every variant in turn, so slow drifts of the machine hit all
+    variants alike; a block repeats the step until it lasts about ``min_block_s``. Each round's
+    order comes from :func:`balanced_orders`.
 
-    NOTE: the first step of a block pays for what the previous block left in the caches and
-    the allocator. With a fixed cyclic order each variant always followed the same neighbour,
-    and that alone moved ratios by 5-10 % ([12288, 20, 7, 5, 1]: autograd 0.89x of torch.nn in
-    one order, 0.95-0.98x in the reverse order, explicit 1.15-1.21x against 1.24-1.30x).
+    NOTE: the first step of a block pays for what the previous block left in the caches and the
+    allocator; with a fixed cyclic order each variant always followed the same neighbour, and
+    that alone moved ratios by 5-10 %.
     """
     inner: dict[str, int] = {}
     for name, fn in steps.items():
         for _ in range(warmup - 1):
             fn()  # the first call compiles / allocates
-        _sync(device)
+        if device == "cuda":
+            torch.cuda.synchronize()
         once = _time_block(fn, 1, device)  # the last warm-up call, timed to size the blocks
         inner[name] = max(1, min(10_000, math.ceil(min_block_s / max(once, 1e-7))))
     names = list(steps)
@@ -90,23 +75,12 @@ def balanced_orders(n: int) -> list[list[int]]:
     return rows if n % 2 == 0 else rows + [row[::-1] for row in rows]
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
-
-
 def gemm_step(dims: list[int], m: int, dtype: torch.dtype, device: str) -> Callable[[], None]:
-    """The step's matrix products alone, with ``torch.mm`` into preallocated outputs.
-
-    Forward (m, n[l-1]) @ (n[l-1], n[l]); dW^[l] (n[l], m) @ (m, n[l-1]); dA^[l-1]
-    (m, n[l]) @ (n[l], n[l-1]) for l >= 2: the FLOPs of ``Problem.flops``, no bias, no
-    activation, no Python bookkeeping: the ceiling every variant is measured against.
-    """
+    """The step's matrix products alone (Z^[l], dW^[l], and dA^[l-1] for l >= 2: the FLOPs of
+    ``Problem.flops``), ``torch.mm`` into buffers: the ceiling each variant is measured against."""
     shapes = []
     for l, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-        shapes.append((m, n_in, n_out))  # Z = A_prev W^T
-        shapes.append((n_out, m, n_in))  # dW = dZ^T A_prev
-        if l > 1:
-            shapes.append((m, n_out, n_in))  # dA_prev = dZ W
+        shapes += [(m, n_in, n_out), (n_out, m, n_in)] + ([(m, n_out, n_in)] if l > 1 else [])
     opts = {"dtype": dtype, "device": device}
     mats = [(torch.randn(a, k, **opts), torch.randn(k, b, **opts), torch.empty(a, b, **opts))
             for a, k, b in shapes]
@@ -118,19 +92,11 @@ def gemm_step(dims: list[int], m: int, dtype: torch.dtype, device: str) -> Calla
     return run
 
 
-def _storage_key(t) -> tuple[int, int]:
-    if isinstance(t, np.ndarray):
-        base = t if t.base is None else t.base
-        return id(base), base.nbytes
-    st = t.untyped_storage()
-    return st.data_ptr(), st.nbytes()
-
-
-def tape_bytes(tensors: list, exclude: list[Tensor] = ()) -> int:
-    """Bytes of the unique storages among ``tensors`` (``None`` skipped), minus ``exclude``'s."""
-    skip = {_storage_key(t)[0] for t in exclude}
-    seen = dict(_storage_key(t) for t in tensors if t is not None)
-    return sum(n for key, n in seen.items() if key not in skip)
+def _unique_bytes(tensors: list[Tensor], exclude: list[Tensor] = ()) -> int:
+    """Bytes of the distinct storages among ``tensors``, leaving out those of ``exclude``."""
+    skip = {t.untyped_storage().data_ptr() for t in exclude}
+    seen = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    return sum(n for ptr, n in seen.items() if ptr not in skip)
 
 
 def saved_bytes(forward: Callable[[], Tensor], exclude: list[Tensor]) -> tuple[int, int]:
@@ -150,7 +116,7 @@ def saved_bytes(forward: Callable[[], Tensor], exclude: list[Tensor]) -> tuple[i
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out = forward()
     del out
-    return tape_bytes(saved, exclude), tape_bytes(saved)
+    return _unique_bytes(saved, exclude), _unique_bytes(saved)
 
 
 def peak_cuda_bytes(fn: Callable[[], object]) -> int:

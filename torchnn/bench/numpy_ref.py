@@ -16,75 +16,49 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-_G = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "sigmoid": _sigmoid,
-      "leaky_relu": None, "identity": lambda z: z}
+# g(Z) (§2.2) and g'(Z) written from A = g(Z) (§2.3), each with the leaky slope s
+_G = {"tanh": lambda z, s: np.tanh(z), "sigmoid": lambda z, s: _sigmoid(z),
+      "relu": lambda z, s: np.maximum(z, 0.0), "leaky_relu": lambda z, s: np.where(z > 0, z, s * z),
+      "identity": lambda z, s: z}
+_G_PRIME = {"tanh": lambda a, s: 1.0 - a * a, "sigmoid": lambda a, s: a * (1.0 - a),
+            "relu": lambda a, s: (a > 0).astype(a.dtype),
+            "leaky_relu": lambda a, s: np.where(a > 0, 1.0, s), "identity": lambda a, s: 1.0}
 
 
 class NumpyNetwork:
     """An L-layer network trained by batch gradient descent (Algorithm 1.1) in numpy.
 
-    Args:
-        weights: W^[l] of shape (n[l], n[l-1]) for l = 1..L (copied to float64).
-        biases: b^[l] of shape (n[l],) (stored as (n[l], 1) columns).
-        activation: the hidden g: ``"tanh"``, ``"relu"``, ``"sigmoid"``, ``"leaky_relu"``.
-        negative_slope: the leaky ReLU slope (the seed's 0.01).
+    ``weights``: W^[l] of shape (n[l], n[l-1]); ``biases``: b^[l] of shape (n[l],); both copied
+    to float64. ``activation``: the hidden g (``"tanh"``, ``"relu"``, ``"sigmoid"``,
+    ``"leaky_relu"`` with ``negative_slope`` >= 0, ``"identity"``).
     """
 
     def __init__(self, weights, biases, activation: str = "tanh", negative_slope: float = 0.01):
         self.W = [np.array(w, dtype=np.float64) for w in weights]
         self.b = [np.array(b, dtype=np.float64).reshape(-1, 1) for b in biases]
-        self.activation = activation
-        self.slope = negative_slope
-        self.cache: list[np.ndarray] = []
-
-    def _g(self, z: np.ndarray) -> np.ndarray:
-        if self.activation == "leaky_relu":
-            return np.where(z > 0, z, self.slope * z)
-        return _G[self.activation](z)
-
-    def _g_prime_from_a(self, a: np.ndarray) -> np.ndarray:
-        """g'(Z) written from A = g(Z) (§2.3); valid for a slope >= 0."""
-        if self.activation == "tanh":
-            return 1.0 - a * a
-        if self.activation == "sigmoid":
-            return a * (1.0 - a)
-        if self.activation == "relu":
-            return (a > 0).astype(a.dtype)
-        if self.activation == "leaky_relu":
-            return np.where(a > 0, 1.0, self.slope)
-        return np.ones_like(a)
-
-    def forward(self, X: np.ndarray) -> np.ndarray:
-        """Z^[l] = W^[l] A^[l-1] + b^[l] (2.3), A^[l] = g(Z^[l]) (2.4); keeps each A^[l]."""
-        A = X
-        self.cache = [X]
-        for l, (W, b) in enumerate(zip(self.W, self.b), start=1):
-            Z = W @ A + b
-            A = _sigmoid(Z) if l == len(self.W) else self._g(Z)
-            self.cache.append(A)
-        return A
+        self.activation, self.slope = activation, negative_slope
 
     def step(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
-        """One iteration of Algorithm 1.1 with eqs. 2.9-2.12; returns J before the update."""
-        m = X.shape[1]
-        AL = self.forward(X)
+        """One iteration of Algorithm 1.1 with eqs. 2.3-2.4, 2.9-2.12; returns J before it."""
+        m, L = X.shape[1], len(self.W)
+        cache = [X]
+        for l in range(L):
+            Z = self.W[l] @ cache[-1] + self.b[l]  # (2.3)
+            cache.append(_sigmoid(Z) if l == L - 1 else _G[self.activation](Z, self.slope))
+        AL = cache[-1]
         # J = -(1/m) Σ [y log a + (1 - y) log(1 - a)] (§1.2), clipped away from log(0)
-        eps = 1e-15
-        J = -np.mean(Y * np.log(AL + eps) + (1 - Y) * np.log(1 - AL + eps))
+        J = -np.mean(Y * np.log(AL + 1e-15) + (1 - Y) * np.log(1 - AL + 1e-15))
         dZ = AL - Y  # (2.9)
-        for l in range(len(self.W), 0, -1):
-            A_prev = self.cache[l - 1]
+        for l in range(L, 0, -1):
+            A_prev = cache[l - 1]
             dW = (dZ @ A_prev.T) / m  # (2.10)
             db = dZ.sum(axis=1, keepdims=True) / m  # (2.11)
             if l > 1:
-                dZ = (self.W[l - 1].T @ dZ) * self._g_prime_from_a(A_prev)  # (2.12)
+                g_prime = _G_PRIME[self.activation](A_prev, self.slope)
+                dZ = (self.W[l - 1].T @ dZ) * g_prime  # (2.12)
             self.W[l - 1] -= lr * dW
             self.b[l - 1] -= lr * db
         return float(J)
-
-    def saved_arrays(self) -> list[np.ndarray]:
-        """The arrays the backward reads besides X and the parameters: A^[1..L]."""
-        return self.cache[1:]
 
 
 def logreg_loop_step(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, lr: float):
@@ -93,20 +67,18 @@ def logreg_loop_step(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, lr: 
     J, dw, db = 0.0, np.zeros(n), 0.0
     for i in range(m):
         x_i = X[:, i]
-        z = w @ x_i + b
-        a = 1.0 / (1.0 + np.exp(-z))
+        a = _sigmoid(w @ x_i + b)
         J += -(Y[i] * np.log(a) + (1 - Y[i]) * np.log(1 - a))
         dz = a - Y[i]
         dw += x_i * dz
         db += dz
-    J, dw, db = J / m, dw / m, db / m
-    return w - lr * dw, b - lr * db, J
+    return w - lr * dw / m, b - lr * db / m, J / m
 
 
 def logreg_vectorised_step(w: np.ndarray, b: float, X: np.ndarray, Y: np.ndarray, lr: float):
     """Algorithm 1.3: Z = wᵀX + b, A = σ(Z), dZ = A - Y, dw = X dZᵀ / m, db = Σ dZ / m."""
     m = X.shape[1]
-    A = 1.0 / (1.0 + np.exp(-(w @ X + b)))
+    A = _sigmoid(w @ X + b)
     J = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
     dZ = A - Y
     return w - lr * (X @ dZ) / m, b - lr * dZ.sum() / m, J

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from torchnn.bench.floors import bare_function_step, kernels_step
+from torchnn.bench.floors import bare_function_forward, kernels_step
 from torchnn.bench.numpy_ref import NumpyNetwork
 from torchnn.nn.network import DeepNetwork
 
@@ -30,26 +30,23 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "cat": ([12288, 20, 7, 5, 1], 209),  # the course's 4-layer cat network, 64x64x3 images
     "large": ([2048, 2048, 2048, 1], 4096),  # GEMM-bound
 }
-VARIANTS = ("explicit", "backprop", "autograd", "autograd-network", "torch.nn", "compiled", "numpy",
-            "recompute", "autograd-recompute", "kernels", "bare-fn")
+VARIANTS = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
+            "autograd-recompute", "torch.nn", "compiled", "numpy", "kernels", "bare-fn")
 # NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
 
 
 def parse_size(spec: str) -> tuple[str, list[int], int]:
     """A name from ``SIZES`` or ``"n0-n1-...-nL@m"`` (e.g. ``"2-4-1@400"``)."""
     if spec in SIZES:
-        dims, m = SIZES[spec]
-        return spec, list(dims), m
+        return spec, list(SIZES[spec][0]), SIZES[spec][1]
     try:
         dims_s, m_s = spec.split("@")
         dims, m = [int(n) for n in dims_s.split("-")], int(m_s)
     except ValueError:
-        raise ValueError(
-            f"unknown size {spec!r}; expected one of {sorted(SIZES)} or 'n0-n1-...-nL@m' "
-            "such as '2-4-1@400'"
-        ) from None
+        dims, m = [], 0
     if len(dims) < 2 or min(dims) < 1 or m < 1:
-        raise ValueError(f"size {spec!r}: expected at least two positive layer sizes and m >= 1")
+        raise ValueError(f"unknown size {spec!r}; expected one of {sorted(SIZES)} or "
+                         "'n0-n1-...-nL@m' (two or more positive sizes, m >= 1), e.g. '2-4-1@400'")
     return spec, dims, m
 
 
@@ -70,16 +67,15 @@ class Problem:
 
     def __post_init__(self) -> None:
         g = torch.Generator().manual_seed(self.seed)
-        x = torch.randn(self.m, self.dims[0], generator=g, dtype=self.dtype)
-        y = (torch.rand(self.m, self.dims[-1], generator=g) > 0.5).to(self.dtype)
-        self.x, self.y = x.to(self.device), y.to(self.device)
+        self.x = torch.randn(self.m, self.dims[0], generator=g, dtype=self.dtype).to(self.device)
+        y = torch.rand(self.m, self.dims[-1], generator=g) > 0.5
+        self.y = y.to(self.device, self.dtype)
 
     def network(self) -> DeepNetwork:
         """The shared starting point: He-initialised weights, zero biases (seed §2.4)."""
         g = torch.Generator().manual_seed(self.seed + 1)
-        net = DeepNetwork(self.dims, self.activation, "sigmoid", init="he", generator=g,
-                          dtype=self.dtype)
-        return net.to(self.device)
+        return DeepNetwork(self.dims, self.activation, init="he", generator=g,
+                           dtype=self.dtype).to(self.device)
 
     @property
     def flops(self) -> int:
@@ -101,142 +97,109 @@ class Variant:
     name: str
     step: Callable[[], object]
     params: Callable[[], list[Tensor]]  # [W1, b1, W2, b2, ...] after the steps so far
-    tape: Callable[[], list] | None = None  # tensors kept for backward (explicit variants)
     forward: Callable[[], Tensor] | None = None  # the graph-building part (autograd variants)
     exclude: list[Tensor] = field(default_factory=list)  # parameters and inputs
-    held: Callable[[], int | None] | None = None  # bytes the step keeps between calls (explicit)
+    held: Callable[[], int] | None = None  # bytes gd_step keeps between calls (its workspace)
+
+
+def _sgd(params: list[Tensor], lr: float, cost: Callable[[], Tensor]) -> Callable[[], Tensor]:
+    """A step of ``torch.optim.SGD`` on ``cost()``: zero_grad, forward, backward, update."""
+    opt = torch.optim.SGD(params, lr=lr)
+
+    def step() -> Tensor:
+        opt.zero_grad()
+        j = cost()
+        j.backward()
+        opt.step()
+        return j
+
+    return step
 
 
 def _net_params(net: DeepNetwork) -> list[Tensor]:
     return [t for lay in net.layers for t in (lay.weight, lay.bias)]
 
 
-def _explicit(p: Problem, net0: DeepNetwork, recompute: bool) -> Variant:
-    net, x, y = copy.deepcopy(net0), p.x, p.y
+def _explicit(name: str, p: Problem, net0: DeepNetwork) -> Variant:
+    net, x, y, recompute = copy.deepcopy(net0), p.x, p.y, name == "recompute"
     check = p.device == "cpu"  # NOTE: the J check is a host sync on an accelerator
-    from torchnn.nn.explicit import forward_tape, workspace_bytes
-
-    def tape():
-        z, a_prev, saved = forward_tape(net, x, recompute)
-        return [z, *a_prev[1:], *saved[1:]]
-
-    return Variant("recompute" if recompute else "explicit",
-                   lambda: net.gd_step(x, y, p.lr, recompute=recompute, check_values=check),
-                   lambda: _net_params(net), tape=tape, held=lambda: workspace_bytes(net))
+    return Variant(name, lambda: net.gd_step(x, y, p.lr, check, recompute),
+                   lambda: _net_params(net),
+                   held=lambda: sum(b.nbytes for b in net._workspace.buffers if b is not None))
 
 
-def _backprop(p: Problem, net0: DeepNetwork) -> Variant:
+def _backprop(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
-    params = list(net.parameters())
-    check = p.device == "cpu"
+    params = _net_params(net)
 
     def step():
         net.zero_grad()
-        cost = net.backprop(x, y, check_values=check)  # eqs. 2.9-2.12 into .grad
+        cost = net.backprop(x, y, check_values=p.device == "cpu")  # eqs. 2.9-2.12 into .grad
         with torch.no_grad():
             torch._foreach_add_(params, [q.grad for q in params], alpha=-p.lr)  # w -= α dw
         return cost
 
-    return Variant("backprop", step, lambda: _net_params(net))
+    return Variant(name, step, lambda: params)
 
 
-def _autograd(p: Problem, net0: DeepNetwork, recompute: bool = False,
-              graph: str = "layers") -> Variant:
+def _autograd(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
-    net.recompute = recompute  # two hidden layers a DenseActivationPairFunction
-    net.graph = graph  # "network": the whole network one DenseNetworkFunction
-    opt = torch.optim.SGD(net.parameters(), lr=p.lr)
-    check = p.device == "cpu"
-
-    def step():
-        opt.zero_grad()
-        cost = net.cost(x, y, check_values=check)
-        cost.backward()
-        opt.step()
-        return cost
-
-    name = "autograd-recompute" if recompute else (
-        "autograd" if graph == "layers" else f"autograd-{graph}")
-    return Variant(name, step,
-                   lambda: _net_params(net),
+    net.recompute = name == "autograd-recompute"  # pairs of hidden layers, the middle A rebuilt
+    net.graph = "network" if name == "autograd-network" else "layers"  # one node, or per layer
+    step = _sgd(list(net.parameters()), p.lr, lambda: net.cost(x, y, p.device == "cpu"))
+    return Variant(name, step, lambda: _net_params(net),
                    forward=lambda: net.cost(x, y, check_values=False),
                    exclude=[*net.parameters(), x, y])
 
 
-def _torch_nn(p: Problem, net0: DeepNetwork, compiled: bool) -> Variant:
+def _torch_nn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     seq = nn.Sequential(*list(net0.to_torch())[:-1])  # logits: drop the final Sigmoid
-    loss_fn = nn.BCEWithLogitsLoss()
-    opt = torch.optim.SGD(seq.parameters(), lr=p.lr)
-    x, y = p.x, p.y
+    loss_fn, x, y = nn.BCEWithLogitsLoss(), p.x, p.y
 
     def loss(x, y):
         return loss_fn(seq(x), y)
 
-    if compiled:
+    if name == "compiled":
         # NOTE: every cell compiles the same ``loss`` code object; without a reset Dynamo's
         # cache hits its recompile limit after 8 shapes and silently runs the rest eagerly
         torch._dynamo.reset()
-    fwd = torch.compile(loss) if compiled else loss
-
-    def step():
-        opt.zero_grad()
-        cost = fwd(x, y)
-        cost.backward()
-        opt.step()
-        return cost
-
-    linears = [mod for mod in seq if isinstance(mod, nn.Linear)]
-    params = lambda: [t for lin in linears for t in (lin.weight, lin.bias)]  # noqa: E731
-    return Variant("compiled" if compiled else "torch.nn", step, params,
-                   forward=None if compiled else (lambda: fwd(x, y)),
-                   exclude=[*seq.parameters(), x, y])
+        loss = torch.compile(loss)
+    params = [t for lin in seq if isinstance(lin, nn.Linear) for t in (lin.weight, lin.bias)]
+    return Variant(name, _sgd(params, p.lr, lambda: loss(x, y)), lambda: params,
+                   forward=None if name == "compiled" else (lambda: loss(x, y)),
+                   exclude=[*params, x, y])
 
 
-def _numpy(p: Problem, net0: DeepNetwork) -> Variant:
-    w = [lay.weight.detach().cpu().double().numpy() for lay in net0.layers]
-    b = [lay.bias.detach().cpu().double().numpy() for lay in net0.layers]
-    ref = NumpyNetwork(w, b, p.activation, net0.negative_slope)
+def _numpy(name: str, p: Problem, net0: DeepNetwork) -> Variant:
+    ref = NumpyNetwork([lay.weight.detach().cpu().numpy() for lay in net0.layers],
+                       [lay.bias.detach().cpu().numpy() for lay in net0.layers],
+                       p.activation, net0.negative_slope)
     X = np.ascontiguousarray(p.x.cpu().double().numpy().T)  # (n_x, m): the seed's columns
     Y = np.ascontiguousarray(p.y.cpu().double().numpy().T)
+    return Variant(name, lambda: ref.step(X, Y, p.lr), lambda: [
+        torch.from_numpy(t.copy()) for w, b in zip(ref.W, ref.b) for t in (w, b.reshape(-1))])
 
-    def params():
-        return [torch.from_numpy(t.copy()) for w_l, b_l in zip(ref.W, ref.b)
-                for t in (w_l, b_l.reshape(-1))]
 
-    def tape():
-        ref.forward(X)
-        return ref.saved_arrays()
+def _kernels(name: str, p: Problem, net0: DeepNetwork) -> Variant:
+    return Variant(name, *kernels_step(p, net0))
 
-    return Variant("numpy", lambda: ref.step(X, Y, p.lr), params, tape=tape)
+
+def _bare_fn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
+    forward, params, exclude = bare_function_forward(p, net0)
+    return Variant(name, _sgd(params, p.lr, forward), lambda: params, forward=forward,
+                   exclude=exclude)
+
+
+_BUILDERS = {"explicit": _explicit, "recompute": _explicit, "backprop": _backprop,
+             "autograd": _autograd, "autograd-network": _autograd, "autograd-recompute": _autograd,
+             "torch.nn": _torch_nn, "compiled": _torch_nn, "numpy": _numpy, "kernels": _kernels,
+             "bare-fn": _bare_fn}
 
 
 def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, Variant]:
-    """Every requested variant of problem ``p``, each from the same starting weights."""
+    """The requested variants of problem ``p``, each from the same starting weights (numpy on
+    the CPU only)."""
+    if bad := [n for n in names if n not in _BUILDERS]:
+        raise ValueError(f"unknown variant(s) {bad}; expected some of {list(VARIANTS)}")
     net0 = p.network()
-    out: dict[str, Variant] = {}
-    for name in names:
-        if name == "explicit":
-            out[name] = _explicit(p, net0, recompute=False)
-        elif name == "recompute":
-            out[name] = _explicit(p, net0, recompute=True)
-        elif name == "backprop":
-            out[name] = _backprop(p, net0)
-        elif name in ("autograd", "autograd-recompute"):
-            out[name] = _autograd(p, net0, recompute=name == "autograd-recompute")
-        elif name == "autograd-network":
-            out[name] = _autograd(p, net0, graph="network")
-        elif name in ("torch.nn", "compiled"):
-            out[name] = _torch_nn(p, net0, compiled=name == "compiled")
-        elif name == "numpy":
-            if p.device == "cpu":
-                out[name] = _numpy(p, net0)
-        elif name == "kernels":
-            floor = kernels_step(p, net0)
-            if floor is not None:
-                out[name] = Variant(name, *floor)
-        elif name == "bare-fn":
-            step, params, forward, exclude = bare_function_step(p, net0)
-            out[name] = Variant(name, step, params, forward=forward, exclude=exclude)
-        else:
-            raise ValueError(f"unknown variant {name!r}; expected one of {list(VARIANTS)}")
-    return out
+    return {n: _BUILDERS[n](n, p, net0) for n in names if n != "numpy" or p.device == "cpu"}

@@ -107,7 +107,7 @@ def _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace
     grad_z = output.delta(z, y).div_(z.numel())  # dZ^[L] = (A^[L] - Y) / m  (2.9)
     needs = [False] + [p is not None for p in params]  # X needs no gradient
     out = None
-    if workspace is not None and grad_z.dtype == params[0].dtype:  # (not under autocast)
+    if workspace is not None and z.dtype == params[0].dtype:  # (not under autocast)
         out = workspace.like(params, grad_z.dtype)
     _, grads = backward_pass(grad_z, acts, params, hidden, slope, needs,
                              saved if keeps_z else None, out)  # (2.10-2.12)
