@@ -69,14 +69,17 @@ def test_unknown_variants_are_named():
         build_variants(Problem("t", [3, 4, 1], 8), ("explicit", "tape"))
 
 
-def test_held_bytes_are_gd_steps_gradient_buffers():
+def test_held_bytes_are_gd_steps_workspace():
     p = Problem("t", [6, 9, 7, 1], 11, "relu")
     v = build_variants(p, ("explicit", "recompute"))
     param_bytes = 4 * sum(t.numel() for t in p.network().parameters())
-    for variant in v.values():
+    dA_bytes = 4 * p.m * (9 + 7)  # dA^[1], dA^[2]
+    z_bytes = 4 * p.m * (9 + 7 + 1)  # Z^[1..L], kept only without recompute
+    for name, variant in v.items():
         assert variant.held() == 0  # nothing before the first step
         variant.step()
-        assert variant.held() == param_bytes  # one dW / db buffer per parameter
+        extra = 0 if name == "recompute" else z_bytes
+        assert variant.held() == param_bytes + dA_bytes + extra
 
 
 def test_gd_step_equals_backprop_then_update():

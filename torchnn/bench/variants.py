@@ -125,7 +125,7 @@ def _explicit(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     check = p.device == "cpu"  # NOTE: the J check is a host sync on an accelerator
     return Variant(name, lambda: net.gd_step(x, y, p.lr, check, recompute),
                    lambda: _net_params(net),
-                   held=lambda: sum(b.nbytes for b in net._workspace.buffers if b is not None))
+                   held=net._workspace.nbytes)
 
 
 def _backprop(name: str, p: Problem, net0: DeepNetwork) -> Variant:

@@ -29,12 +29,19 @@ __all__ = ["dense", "linear", "dense_forward", "dense_grads", "dense_tangent",
 # ----------------------------------------------------------------------------------------------
 
 
-def dense_forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+def dense_forward(
+    a_prev: Tensor, weight: Tensor, bias: Tensor | None, out: Tensor | None = None
+) -> Tensor:
     """Z = A_prev Wᵀ + b  # (m, n[l-1]) @ (n[l-1], n[l]) + (n[l],) -> (m, n[l])  (eq. 2.3).
 
+    ``out``: a buffer to write Z into (the explicit engine's workspace; a 2-D batch).
     NOTE: ``torch.nn.functional.linear`` is this formula as one GEMM with the bias added.
     """
-    return torch.nn.functional.linear(a_prev, weight, bias)
+    if out is None:
+        return torch.nn.functional.linear(a_prev, weight, bias)
+    if bias is None:
+        return torch.mm(a_prev, weight.t(), out=out)
+    return torch.addmm(bias, a_prev, weight.t(), out=out)
 
 
 def _rows(t: Tensor) -> Tensor:
@@ -42,9 +49,9 @@ def _rows(t: Tensor) -> Tensor:
     return t if t.dim() == 2 else t.reshape(-1, t.shape[-1])
 
 
-def dense_grad_input(grad_z: Tensor, weight: Tensor) -> Tensor:
+def dense_grad_input(grad_z: Tensor, weight: Tensor, out: Tensor | None = None) -> Tensor:
     """dA_prev = dZ W  # (m, n[l]) @ (n[l], n[l-1]) -> (m, n[l-1])  (eq. 2.12: Wᵀ dZ)."""
-    return grad_z.matmul(weight)
+    return torch.matmul(grad_z, weight, out=out)
 
 
 def dense_grad_weight(grad_z: Tensor, a_prev: Tensor, out: Tensor | None = None) -> Tensor:
@@ -59,16 +66,16 @@ def dense_grad_bias(grad_z: Tensor, out: Tensor | None = None) -> Tensor:
 
 def dense_grads(
     grad_z: Tensor, a_prev: Tensor | None, weight: Tensor | None, needs: tuple[bool, ...],
-    out: tuple[Tensor, Tensor | None] | None = None,
+    out: tuple[Tensor | None, ...] | None = None,
 ) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
     """(dA_prev, dW, db) from dZ (eqs. 2.10-2.12), each only where ``needs`` asks for it.
 
     ``needs``: a Function's ``ctx.needs_input_grad`` for (A_prev, W, b, ...); an operand whose
-    gradient is not needed (``a_prev`` or ``weight``) may be None. ``out``: buffers (dW, db) to
-    write into (the explicit engine's workspace), else new tensors.
+    gradient is not needed (``a_prev`` or ``weight``) may be None. ``out``: buffers (dA_prev,
+    dW, db) to write into (the explicit engine's workspace), else new tensors.
     """
-    out_w, out_b = out or (None, None)
-    return (dense_grad_input(grad_z, weight) if needs[0] else None,  # dZ W  (2.12)
+    out_a, out_w, out_b = out or (None, None, None)
+    return (dense_grad_input(grad_z, weight, out_a) if needs[0] else None,  # dZ W  (2.12)
             dense_grad_weight(grad_z, a_prev, out_w) if needs[1] else None,  # dZᵀ A_prev (2.10)
             dense_grad_bias(grad_z, out_b) if needs[2] else None)  # Σ_rows dZ  (2.11)
 

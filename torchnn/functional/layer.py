@@ -22,7 +22,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn.functional._autograd import autocast_replay, autocast_state, call, save, twin
-from torchnn.functional.activations import ACTIVATIONS, leaky_relu
+from torchnn.functional.activations import ACTIVATIONS, Activation, leaky_relu
 from torchnn.functional.costs import OUTPUTS, Output, binary_cross_entropy_with_logits
 from torchnn.functional.costs import check_cost_args as _check_cost
 from torchnn.functional.dense import (
@@ -36,7 +36,7 @@ from torchnn.functional.dense import (
 
 __all__ = ["DenseActivationFunction", "DenseCrossEntropyFunction", "dense_activation",
            "dense_cross_entropy", "FUSED_ACTIVATIONS", "check_fused_activation", "output_grads",
-           "output_tangent"]
+           "output_tangent", "activate_owned"]
 
 # the activations a layer Function fuses, reading g' from A (leaky ReLU with a slope >= 0); the
 # identity layer is a plain dense layer
@@ -55,6 +55,16 @@ def check_fused_activation(where: str, activation: str, negative_slope: float) -
                          f"from A), got {negative_slope!r}")
 
 
+def activate_owned(g: Activation, z: Tensor, slope: float) -> Tensor:
+    """A = g(Z) written over Z, a tensor the caller made and owns (no second m x n tensor).
+
+    NOTE: out of place while Dynamo traces: a Function whose forward returns a tensor it wrote
+    in place gets silently wrong gradients under torch.compile (pytorch#180642). The compiled
+    graph is the same either way: AOT autograd functionalises the in-place op.
+    """
+    return g.forward(z, slope) if torch.compiler.is_compiling() else g.forward_(z, slope)
+
+
 @twin
 class DenseActivationFunction(Function):
     """A = g(A_prev Wᵀ + b) (eqs. 2.3-2.4) for g in sigmoid, tanh, ReLU, leaky ReLU (slope >= 0).
@@ -69,7 +79,8 @@ class DenseActivationFunction(Function):
     @staticmethod
     def forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None, activation: str,
                 negative_slope: float) -> Tensor:
-        return ACTIVATIONS[activation].forward(dense_forward(a_prev, weight, bias), negative_slope)
+        z = dense_forward(a_prev, weight, bias)  # Z = A_prev Wᵀ + b  (2.3)
+        return activate_owned(ACTIVATIONS[activation], z, negative_slope)  # A = g(Z)  (2.4)
 
     @staticmethod
     def setup_context(ctx, inputs, output):

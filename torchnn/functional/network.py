@@ -20,6 +20,7 @@ from torchnn.functional.costs import check_cost_args as _check_cost
 from torchnn.functional.dense import check_dense_args, dense_forward, dense_grads, dense_tangent
 from torchnn.functional.layer import (
     DenseActivationFunction,
+    activate_owned,
     check_fused_activation,
     dense_activation,
     dense_cross_entropy,
@@ -40,7 +41,8 @@ def forward_pass(acts: list, params, g: Activation, slope: float, layers: int) -
             acts.append(call(DenseActivationFunction, acts[l], *params[2 * l:2 * l + 2], g.name,
                              slope))
         else:
-            acts.append(g.forward(dense_forward(acts[l], *params[2 * l:2 * l + 2]), slope))
+            z = dense_forward(acts[l], *params[2 * l:2 * l + 2])
+            acts.append(activate_owned(g, z, slope))
     return acts
 
 
@@ -55,7 +57,7 @@ def backward_pass(
     needed is None, and the loop stops where nothing below needs one. ``acts[l] = None`` (a
     layer dropped by activation checkpointing) is rebuilt from A^[l-1] (eqs. 2.3-2.4 again).
     ``saved[l]``: what g'(Z^[l]) is read from when that is not A^[l] (a negative leaky slope).
-    ``out``: buffers laid out as ``params`` that the gradients are written into, or None.
+    ``out[l]``: buffers (dA^[l], dW^[l+1], db^[l+1]) layer l + 1 writes into, or None.
     """
     n = len(acts)
     below = [needs[0]]  # whether anything at or below layer l + 1 needs a gradient
@@ -70,7 +72,7 @@ def backward_pass(
                 saved[l] = dense_forward(acts[l - 1], *params[2 * l - 2:2 * l])
         grad_a, grads[2 * l], grads[2 * l + 1] = dense_grads(
             grad_z, acts[l], params[2 * l], (below[l], *needs[2 * l + 1:2 * l + 3]),
-            out and out[2 * l:2 * l + 2])  # (2.10-2.12)
+            out and out[l])  # (2.10-2.12)
         if grad_a is None or l == 0:
             break
         grad_z = g.grad(grad_a, acts[l] if saved is None else saved[l], slope)  # dZ^[l]  (2.12)

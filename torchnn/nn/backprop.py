@@ -5,7 +5,8 @@ rule, then eqs. 2.10-2.12 layer by layer (``functional.network.backward_pass``, 
 one-node network Function runs too), and returns J with every dW^[l], db^[l]. It takes the
 parameters, the activation record, the output rule and a workspace, never a module:
 ``DeepNetwork`` checks its arguments once and delegates here. ``accumulate`` adds gradients into
-``.grad`` (what ``.backward()`` does); ``descend`` applies Algorithm 1.1's w := w - α dw.
+``.grad`` (what ``.backward()`` does); ``descend`` applies Algorithm 1.1's w := w - α dw, and
+``gd_step`` is ``backprop`` and ``descend`` in one call.
 
 This is the seam for faster engines: one that computes the same J and gradients another way
 (e.g. a compiled kernel for small networks) plugs in beside ``backprop`` without touching the
@@ -25,34 +26,47 @@ from torchnn.functional.costs import Output
 from torchnn.functional.dense import dense_forward
 from torchnn.functional.network import backward_pass
 
-__all__ = ["backprop", "accumulate", "descend", "dropped_layers", "Workspace", "SERIAL_MACS"]
+__all__ = ["backprop", "gd_step", "accumulate", "descend", "dropped_layers", "Workspace",
+           "SERIAL_MACS"]
 
 SERIAL_MACS = 100_000  # below this many forward multiply-adds a CPU step runs on one thread
 
 
 class Workspace:
-    """Gradient buffers, laid out as the parameters, that ``gd_step`` reuses step after step.
+    """The buffers ``gd_step`` reuses step after step: Z^[l] (A^[l] once g is applied over it),
+    dA^[l] and the gradients dW^[l], db^[l], for one batch shape (rebuilt when it changes).
 
-    NOTE: a new dW every step costs more than the GEMM that fills it on a mid-sized network (the
-    allocator hands large blocks back to the OS and each new one is page-faulted in again).
-    ``gd_step`` spends its gradients at once, so it writes them into the same buffers each time;
+    NOTE: a new m x n tensor per step costs more than the arithmetic that fills it on mid-sized
+    networks (the allocator hands large blocks back to the OS and each new one is page-faulted
+    in again). ``gd_step`` spends everything within the step, so the buffers can be reused;
     ``backprop`` hands its gradients to the caller and takes new ones. Copies start empty.
     """
 
     def __init__(self) -> None:
-        self.buffers: list[Tensor | None] = []
+        self.key: tuple | None = None
 
-    def like(self, params: Sequence[Tensor | None], dtype: torch.dtype) -> list[Tensor | None]:
-        """Buffers of the parameters' shapes and device in ``dtype`` (made when these change)."""
-        bufs = self.buffers
-        # NOTE: the parameters share one device (DeepNetwork checks x against W^[1])
-        if len(bufs) != len(params) or bufs[0].device != params[0].device or any(
-                (b is None) != (p is None) or p is not None and (b.shape != p.shape
-                                                                 or b.dtype != dtype)
-                for b, p in zip(bufs, params)):
-            bufs = self.buffers = [None if p is None else torch.empty_like(p, dtype=dtype)
-                                   for p in params]
-        return bufs
+    def bind(self, x: Tensor, params: Sequence[Tensor | None], acts: bool) -> Workspace:
+        """Make the buffers for this batch and these parameters, unless the last call did.
+        ``acts``: keep Z^[l] buffers too (not with activation checkpointing, which would then
+        hold every activation anyway)."""
+        key = (x.shape, x.dtype, x.device, acts, *(p is not None and p.shape for p in params))
+        if key != self.key:
+            m, opts = x.shape[0], {"dtype": x.dtype, "device": x.device}
+            weights = params[::2]
+            self.z = [torch.empty(m, w.shape[0], **opts) if acts else None for w in weights]
+            self.layers = [(torch.empty(m, w.shape[1], **opts) if l else None,  # dA^[l]
+                            torch.empty_like(w, **opts),  # dW^[l+1]
+                            None if b is None else torch.empty_like(b, **opts))  # db^[l+1]
+                           for l, (w, b) in enumerate(zip(weights, params[1::2]))]
+            self.key = key
+        return self
+
+    def nbytes(self) -> int:
+        """The bytes the buffers hold (0 before the first step)."""
+        if self.key is None:
+            return 0
+        tensors = [*self.z, *(t for layer in self.layers for t in layer)]
+        return sum(t.nbytes for t in tensors if t is not None)
 
     def __reduce__(self):
         return Workspace, ()
@@ -77,40 +91,68 @@ def backprop(
     before the backward pass (a check may raise there). ``workspace``: the gradients are written
     into its buffers (valid until the next call), else into new tensors.
     """
-    threads = torch.get_num_threads()
-    if threads > 1 and x.is_cpu and x.shape[0] * sum(w.numel() for w in params[::2]) < SERIAL_MACS:
-        # NOTE: a step this small (the seed's 2-4-1 network) is shorter than an OpenMP fork/join;
-        # on a busy machine the other threads' barrier costs more than the step
-        torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            return _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace)
-    finally:
-        if threads != torch.get_num_threads():
-            torch.set_num_threads(threads)
+    with _Step(x, params):
+        return _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace)
+
+
+def gd_step(
+    params: Sequence[Tensor | None], x: Tensor, y: Tensor, hidden: Activation, slope: float,
+    output: Output, lr: float, recompute: bool = False,
+    on_cost: Callable[[Tensor], None] | None = None, workspace: Workspace | None = None,
+) -> Tensor:
+    """One iteration of Algorithm 1.1: ``backprop``, then w := w - lr dw in place; returns J."""
+    with _Step(x, params):
+        cost, grads = _backprop(params, x, y, hidden, slope, output, recompute, on_cost,
+                                workspace)
+        _descend(params, grads, lr)
+        return cost
+
+
+class _Step:
+    """No graph, and a CPU step below ``SERIAL_MACS`` forward multiply-adds on one thread.
+
+    NOTE: a step that small (the seed's 2-4-1 network) is shorter than an OpenMP fork/join, and
+    on a busy machine the other threads' barrier costs more than the step; results don't change.
+    """
+
+    def __init__(self, x: Tensor, params: Sequence[Tensor | None]) -> None:
+        self.threads = torch.get_num_threads()
+        self.serial = self.threads > 1 and x.is_cpu and (
+            x.shape[0] * sum(w.numel() for w in params[::2]) < SERIAL_MACS)
+        self.no_grad = torch.no_grad()
+
+    def __enter__(self) -> None:
+        self.no_grad.__enter__()
+        if self.serial:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc) -> None:
+        if self.serial:
+            torch.set_num_threads(self.threads)
+        self.no_grad.__exit__(*exc)
 
 
 def _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace):
     layers = len(params) // 2
     dropped = dropped_layers(layers, True) if recompute else ()
     keeps_z = hidden.saves_input(slope)  # g' read from Z, not A (a negative leaky slope)
+    ws = None
+    if workspace is not None and x.dtype == params[0].dtype:  # (not under autocast)
+        ws = workspace.bind(x, params, acts=not recompute)
     acts, saved, a = [x], [x], x
     for l in range(1, layers):
-        z = dense_forward(a, params[2 * l - 2], params[2 * l - 1])  # Z^[l] = A^[l-1] W^[l]ᵀ + b^[l]
-        a = hidden.forward_(z.clone() if keeps_z else z, slope)  # A^[l] = g(Z^[l])  (2.3-2.4)
+        z = dense_forward(a, *params[2 * l - 2:2 * l], ws and ws.z[l - 1])  # Z^[l]  (2.3)
+        a = hidden.forward_(z.clone() if keeps_z else z, slope)  # A^[l] = g(Z^[l])  (2.4)
         acts.append(None if l in dropped else a)
         saved.append(None if l in dropped else z if keeps_z else a)
-    z = dense_forward(a, params[-2], params[-1])  # Z^[L]
+    z = dense_forward(a, params[-2], params[-1], ws and ws.z[-1])  # Z^[L]
     cost = output.cost(z, y)  # J (§1.2)
     if on_cost is not None:
         on_cost(cost)
     grad_z = output.delta(z, y).div_(z.numel())  # dZ^[L] = (A^[L] - Y) / m  (2.9)
     needs = [False] + [p is not None for p in params]  # X needs no gradient
-    out = None
-    if workspace is not None and z.dtype == params[0].dtype:  # (not under autocast)
-        out = workspace.like(params, grad_z.dtype)
     _, grads = backward_pass(grad_z, acts, params, hidden, slope, needs,
-                             saved if keeps_z else None, out)  # (2.10-2.12)
+                             saved if keeps_z else None, ws and ws.layers)  # (2.10-2.12)
     return cost, grads
 
 
@@ -133,5 +175,9 @@ def descend(params: Sequence[Tensor | None], grads: Sequence[Tensor | None], lr:
     rounds each block's partial sum at W's scale and loses most of a small update on a large
     float32 batch.
     """
-    with torch.no_grad():  # (autocast's lower-precision gradients are added in p's dtype)
-        add_all_([p for p in params if p is not None], [g for g in grads if g is not None], -lr)
+    with torch.no_grad():
+        _descend(params, grads, lr)
+
+
+def _descend(params, grads, lr):  # (autocast's lower-precision gradients are added in p's dtype)
+    add_all_([p for p in params if p is not None], [g for g in grads if g is not None], -lr)

@@ -256,17 +256,15 @@ class DeepNetwork(nn.Module):
     # explicit backprop: eqs. 2.3-2.4 forward, 2.9-2.12 backward, no autograd graph
     # ------------------------------------------------------------------------------------------
 
-    def _explicit(self, x: Tensor, y: Tensor, check_values: bool, recompute: bool | None,
-                  method: str) -> tuple[Tensor, list, list]:
-        """``engine.backprop`` on the checked arguments; gd_step's gradients in the workspace."""
+    def _engine_args(self, x: Tensor, y: Tensor, check_values: bool, recompute: bool | None,
+                     method: str) -> dict:
+        """The explicit engine's arguments, checked (x, y) and all."""
         params = self._params()
         check = self._cost_check(x, method) if check_values and self._check_values(x, y) else None
-        y = self._check(x, y, params)
-        cost, grads = engine.backprop(
-            params, x, y, ACTIVATIONS[self.hidden_activation], self.negative_slope,
-            OUTPUTS[self.output_activation], self.recompute if recompute is None else recompute,
-            check, self._workspace if method == "gd_step" else None)
-        return cost, params, grads
+        return {"params": params, "x": x, "y": self._check(x, y, params),
+                "hidden": ACTIVATIONS[self.hidden_activation], "slope": self.negative_slope,
+                "output": OUTPUTS[self.output_activation], "on_cost": check,
+                "recompute": self.recompute if recompute is None else recompute}
 
     def backprop(
         self, x: Tensor, y: Tensor, check_values: bool = True, recompute: bool | None = None
@@ -279,8 +277,9 @@ class DeepNetwork(nn.Module):
         then one scalar read of J before any gradient is written. ``recompute`` overrides the
         network's setting for this call.
         """
-        cost, params, grads = self._explicit(x, y, check_values, recompute, "backprop")
-        engine.accumulate(params, grads)
+        args = self._engine_args(x, y, check_values, recompute, "backprop")
+        cost, grads = engine.backprop(**args)
+        engine.accumulate(args["params"], grads)
         return cost
 
     def gd_step(self, x: Tensor, y: Tensor, lr: float, check_values: bool = True,
@@ -297,9 +296,8 @@ class DeepNetwork(nn.Module):
             ...     J = net.gd_step(x, y, lr=1.2)
         """
         lr = V.check_learning_rate(lr, "gd_step")
-        cost, params, grads = self._explicit(x, y, check_values, recompute, "gd_step")
-        engine.descend(params, grads, lr)
-        return cost
+        args = self._engine_args(x, y, check_values, recompute, "gd_step")
+        return engine.gd_step(lr=lr, workspace=self._workspace, **args)
 
     # ------------------------------------------------------------------------------------------
     # interchange with torch.nn
