@@ -49,7 +49,7 @@ class Workspace:
         """Make the buffers for this batch and these parameters, unless the last call did.
         ``acts``: keep Z^[l] buffers too (not with activation checkpointing, which would then
         hold every activation anyway)."""
-        key = (x.shape, x.dtype, x.device, acts, *(p is not None and p.shape for p in params))
+        key = (x.shape, x.dtype, x.get_device(), acts, [p is not None and p.shape for p in params])
         if key != self.key:
             m, opts = x.shape[0], {"dtype": x.dtype, "device": x.device}
             weights = params[::2]
