@@ -53,7 +53,8 @@ def _relu_grad(da: Tensor, a: Tensor, slope: float) -> Tensor:
 
     a = max(0, z) is never negative, so g'(z) is sign(a): 1 where a > 0, 0 where a = 0. NOTE: the
     seed leaves g'(0) open; like PyTorch we take 0. A NaN counts as positive (nan_to_num), so it
-    passes da through, as PyTorch's rule does. Written on floats: a boolean mask costs ~3x more.
+    passes da through, as PyTorch's rule does. Written on floats: a boolean mask is the slower
+    kernel on the CPU.
     """
     return da * torch.nan_to_num(a, nan=1.0).sign_()
 
@@ -92,7 +93,7 @@ def tanh_backward(grad_a: Tensor, a: Tensor) -> Tensor:
 
 
 def relu_backward(grad_a: Tensor, a: Tensor) -> Tensor:
-    """dz = da * 1[a > 0] (§2.3; NaN passes da, as in PyTorch): the ReLU record's rule."""
+    """dz = da, 0 where a <= 0 (§2.3; a NaN passes da, as in PyTorch): the ReLU record's rule."""
     return ACTIVATIONS["relu"].grad(grad_a, a, 0.0)
 
 

@@ -36,10 +36,10 @@ class Workspace:
     """The buffers ``gd_step`` reuses step after step: Z^[l] (A^[l] once g is applied over it),
     dA^[l] and the gradients dW^[l], db^[l], for one batch shape (rebuilt when it changes).
 
-    NOTE: a new m x n tensor per step costs more than the arithmetic that fills it on mid-sized
-    networks (the allocator hands large blocks back to the OS and each new one is page-faulted
-    in again). ``gd_step`` spends everything within the step, so the buffers can be reused;
-    ``backprop`` hands its gradients to the caller and takes new ones. Copies start empty.
+    NOTE: on mid-sized networks a new m x n tensor per step costs more than the arithmetic that
+    fills it, where a buffer reused every step stays warm. ``gd_step`` spends everything within
+    the step, so its buffers can be reused; ``backprop`` hands its gradients to the caller and
+    takes new ones. Copies of a network start with an empty workspace.
     """
 
     def __init__(self) -> None:
@@ -133,6 +133,7 @@ class _Step:
 
 
 def _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace):
+    """``backprop``'s body, inside the no-grad and thread scope."""
     layers = len(params) // 2
     dropped = dropped_layers(layers, True) if recompute else ()
     keeps_z = hidden.saves_input(slope)  # g' read from Z, not A (a negative leaky slope)
