@@ -81,10 +81,63 @@ def test_test_dataloader_without_test_split_names_the_fraction():
         _datamodule().test_dataloader()
 
 
-def test_predict_uses_test_split_else_val_split():
-    assert len(_datamodule(test_fraction=0.2).predict_dataloader().dataset) == 10
-    dm = _datamodule()
-    assert dm.predict_dataloader().dataset is dm.val_dataset
+def test_predict_uses_test_split_else_val_split_in_table_order():
+    X, y = _table()
+    for kwargs, index in (({"test_fraction": 0.2}, "test_indices"), ({}, "val_indices"),
+                          ({"val_fraction": 0.0}, "train_indices")):
+        dm = _datamodule(**kwargs)
+        ((x, row, target),) = list(dm.predict_dataloader())  # full batch: one batch
+        expected = np.sort(getattr(dm, index))
+        assert row.tolist() == expected.tolist()
+        np.testing.assert_array_equal(target[:, 0].numpy(), y[expected])  # labels, not scaled
+        np.testing.assert_allclose(x.numpy(), (X[expected] - dm.mean_) / dm.std_, rtol=1e-6)
+        assert dm.predict_rows.source == dm.predict_description
+    assert _datamodule(test_fraction=0.2).predict_description == (
+        "the held-out test split: 10 of the 50 rows, in table order")
+    assert _datamodule(val_fraction=0.0).predict_description.startswith("the training split")
+
+
+# ----------------------------------------------------------------------------- stratified splits
+
+
+def test_default_split_is_the_plain_seeded_permutation():
+    """stratify=False (the default) gives the split of earlier versions: configs keep theirs."""
+    order = np.random.default_rng(7).permutation(50)
+    X, y = _table()
+    dm = TabularDataModule(X, y, val_fraction=0.2, test_fraction=0.2, seed=7)
+    for got, expected in ((dm.val_indices, order[:10]), (dm.test_indices, order[10:20]),
+                          (dm.train_indices, order[20:])):
+        np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(m=st.integers(10, 400), p=st.floats(0.05, 0.95), val=st.floats(0.05, 0.4),
+       test=st.floats(0.0, 0.4), seed=st.integers(0, 2**32 - 1))
+def test_stratified_splits_keep_each_class_share(m, p, val, test, seed):
+    y = (np.random.default_rng(seed).random(m) < p).astype(float)
+    parts = split_indices(m, val, test, seed, labels=y)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(m))
+    assert [len(part) for part in parts[1:]] == [round(m * val), round(m * test)]
+    for part in parts:  # each class within one example of its share of the split
+        assert abs(y[part].sum() - len(part) * y.sum() / m) <= 1.0
+
+
+def test_stratified_breast_cancer_counts():
+    from torchnn.data import BreastCancerDataModule
+
+    dm = BreastCancerDataModule(val_fraction=0.2, test_fraction=0.2, stratify=True)
+    X, y = dm.full_train_tensors()
+    benign = [float(dm.val_dataset.tensors[1].sum()), float(dm.test_dataset.tensors[1].sum())]
+    # 357 of 569 benign: 114 * 357 / 569 = 71.5 per held-out split, 341 * 357 / 569 = 213.9
+    assert all(b in (71.0, 72.0) for b in benign) and float(y.sum()) in (213.0, 214.0)
+    plain = BreastCancerDataModule(val_fraction=0.2, test_fraction=0.2)
+    assert not np.array_equal(plain.val_indices, dm.val_indices)
+
+
+def test_stratify_needs_a_classification_task():
+    X, y = _table()
+    with pytest.raises(ValueError, match="stratify needs task='binary'.*got task='regression'"):
+        TabularDataModule(X, X[:, 0], task="regression", stratify=True)
 
 
 # ----------------------------------------------------------------------------- standardisation

@@ -1,11 +1,16 @@
 """Embedded data sets as LightningDataModules. Stands alone: imports nothing else from torchnn.
 
-Each set is a :class:`TabularDataModule` with a seeded train/val(/test) split, features
-standardised with training statistics, and full-batch (``batch_size=None``) or mini-batch loading.
+Each set is a :class:`TabularDataModule` with a seeded (optionally stratified) train/val(/test)
+split, features standardised with training statistics, and full-batch (``batch_size=None``) or
+mini-batch loading. Its fitted state travels in checkpoints, so a trained model predicts new rows
+(:mod:`torchnn.data.predict`).
 """
 
-from torchnn.data.base import TASKS, TabularDataModule, split_indices
+from torchnn.data.base import TabularDataModule
+from torchnn.data.checks import TASKS, split_indices
 from torchnn.data.csv_table import CSVDataModule, read_csv_table
+from torchnn.data.predict import PredictRows
+from torchnn.data.reader import read_csv_header, read_csv_values
 from torchnn.data.registry import DATASETS, make_datamodule
 from torchnn.data.sklearn_sets import (
     BreastCancerDataModule,
@@ -29,11 +34,14 @@ __all__ = [
     "DiabetesDataModule",
     "FlowerDataModule",
     "MoonsDataModule",
+    "PredictRows",
     "TabularDataModule",
     "load_breast_cancer_arrays",
     "load_diabetes_arrays",
     "make_datamodule",
     "make_flower",
+    "read_csv_header",
     "read_csv_table",
+    "read_csv_values",
     "split_indices",
 ]

@@ -2,85 +2,23 @@
 
 A batch is rows, as everywhere in PyTorch: ``x`` has shape ``(m, n_x)`` and ``y`` has shape
 ``(m, 1)``. The seed writes examples as columns (``X`` of shape ``(n_x, m)``); transpose to compare.
+
+The fitted state (feature names, standardisation, target scale, task) travels in checkpoints
+through ``state_dict`` / ``load_state_dict``; :mod:`torchnn.data.predict` describes prediction.
 """
 
 import inspect
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, TensorDataset
 
-TASKS = ("binary", "regression")
-
-# ----------------------------------------------------------------------------- validation
-
-
-def _validate_arrays(X: np.ndarray, y: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Check shapes, finiteness and labels; return ``X`` as (m, n_x) and ``y`` as (m,) float64."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D with shape (m, n_x), got shape {X.shape}")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must have shape (m,) or (m, 1), got shape {y.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"data is empty: X has shape {X.shape}, expected m >= 1 rows, n_x >= 1")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; expected equal counts")
-    for name, array in (("X", X), ("y", y)):
-        bad = np.argwhere(~np.isfinite(array))
-        if bad.size:
-            where = tuple(int(i) for i in bad[0])
-            raise ValueError(
-                f"{name} contains a non-finite value {array[where]} at index {where} "
-                f"({len(bad)} in all); expected only finite numbers (no NaN or Inf)"
-            )
-    if task == "binary" and not np.isin(y, (0.0, 1.0)).all():
-        bad_value = y[~np.isin(y, (0.0, 1.0))][0]
-        raise ValueError(f"binary task needs labels in {{0, 1}}, got label {bad_value}")
-    return X, y
-
-
-def _validate_options(
-    val_fraction: float, test_fraction: float, batch_size: int | None, num_workers: int
-) -> None:
-    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {value}")
-    if val_fraction + test_fraction >= 1.0:
-        raise ValueError(
-            f"val_fraction + test_fraction must be < 1 to leave training data, "
-            f"got {val_fraction} + {test_fraction}"
-        )
-    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
-        raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size}")
-    if num_workers < 0:
-        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
-
-
-def split_indices(
-    m: int, val_fraction: float, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffle ``range(m)`` with a seeded generator and cut it into train, val and test indices.
-
-    ``n_val = round(m * val_fraction)`` and likewise for test; train keeps the rest (at least one).
-    """
-    order = np.random.default_rng(seed).permutation(m)
-    n_val, n_test = round(m * val_fraction), round(m * test_fraction)
-    if m - n_val - n_test < 1:
-        raise ValueError(
-            f"{m} examples leave no training data with val_fraction={val_fraction}, "
-            f"test_fraction={test_fraction}; expected at least one training example"
-        )
-    return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
-
-
-# ----------------------------------------------------------------------------- DataModule
+from torchnn.data.checks import TASKS, split_indices, validate_arrays, validate_options
+from torchnn.data.predict import PredictRows, read_new_rows
+from torchnn.data.reader import match_columns, read_csv_header
 
 
 class TabularDataModule(LightningDataModule):
@@ -91,9 +29,12 @@ class TabularDataModule(LightningDataModule):
     Features are standardised, ``x' = (x - mean_) / std_``, with ``mean_`` and ``std_`` fitted on
     the training split alone (a feature with ``std == 0`` gets ``std_ = 1``). For regression the
     target can be standardised the same way; :meth:`inverse_transform_target` maps predictions back.
+    :meth:`state_dict` holds this fitted state, so a checkpoint can predict new rows without the
+    table (see :mod:`torchnn.data.predict`).
 
     Args:
-        X: features, shape ``(m, n_x)``; any real dtype, must be finite.
+        X: features, shape ``(m, n_x)``; any real dtype, must be finite. ``None`` builds a module
+            without a table, for prediction only: its state comes from :meth:`load_state_dict`.
         y: targets, shape ``(m,)`` or ``(m, 1)``; labels in ``{0, 1}`` when ``task="binary"``.
         task: ``"binary"`` (labels 0/1) or ``"regression"`` (real targets).
         batch_size: examples per batch; ``None`` means full batch (one batch per epoch holding
@@ -108,6 +49,11 @@ class TabularDataModule(LightningDataModule):
         standardize_target: standardise the target with training-split statistics
             (regression only; ignored for binary tasks).
         num_workers: DataLoader worker processes (0 loads in the main process).
+        stratify: keep each class's share in every split (binary tasks only); the default
+            ``False`` gives the plain seeded split.
+        feature_names: names of the ``n_x`` columns (``None``: ``x1, x2, ...``); files of new
+            rows are matched to them.
+        target_name: name of the target, for files of new rows and for prediction files.
 
     Shape:
         - ``train_dataset[i]``: ``(x, y)``, ``x`` of shape ``(n_x,)`` and ``y`` of shape ``(1,)``.
@@ -123,10 +69,12 @@ class TabularDataModule(LightningDataModule):
         (3, 1)
     """
 
+    delimiter = ","  # the field separator of CSV files of new rows (CSVDataModule sets its own)
+
     def __init__(
         self,
-        X: np.ndarray,
-        y: np.ndarray,
+        X: np.ndarray | None,
+        y: np.ndarray | None,
         task: str = "binary",  # "binary" or "regression"
         batch_size: int | None = None,  # None: full batch, one batch per epoch
         val_fraction: float = 0.2,  # a fifth held out for validation
@@ -135,14 +83,33 @@ class TabularDataModule(LightningDataModule):
         standardize: bool = True,  # fit on the training split only
         standardize_target: bool = True,  # regression only: keeps the MSE near 1
         num_workers: int = 0,  # small tables: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
+        feature_names: list[str] | None = None,  # None: x1, x2, ...
+        target_name: str = "y",
     ) -> None:
         super().__init__()
-        _validate_options(val_fraction, test_fraction, batch_size, num_workers)
-        self._X, self._y = _validate_arrays(X, y, task)
-        # rows of the table in each split (val and test may be empty); fixed by ``seed``
-        self.train_indices, self.val_indices, self.test_indices = split_indices(
-            len(self._X), val_fraction, test_fraction, seed
-        )
+        validate_options(val_fraction, test_fraction, batch_size, num_workers)
+        if stratify and task != "binary":
+            raise ValueError(f"stratify needs task='binary' (classes to keep in proportion), "
+                             f"got task={task!r}")
+        if X is None:  # prediction only: the fitted state comes from a checkpoint
+            if task not in TASKS or feature_names is None:
+                raise ValueError(f"a module without a table needs feature_names and a task in "
+                                 f"{TASKS}; got {feature_names} and {task!r}")
+            self._X = self._y = None
+            self.train_indices = self.val_indices = self.test_indices = np.arange(0)
+        else:
+            self._X, self._y = validate_arrays(X, y, task)
+            # rows of the table in each split (val and test may be empty); fixed by ``seed``
+            self.train_indices, self.val_indices, self.test_indices = split_indices(
+                len(self._X), val_fraction, test_fraction, seed, self._y if stratify else None
+            )
+        n_x = len(feature_names) if self._X is None else self._X.shape[1]
+        names = [f"x{j + 1}" for j in range(n_x)] if feature_names is None else [
+            str(name) for name in feature_names]
+        if len(set(names)) != len(names) or len(names) != n_x:
+            raise ValueError(f"feature_names must be {n_x} unique names, one per column of X; "
+                             f"got {names}")
         # NOTE: the arrays are data, not hyperparameters: leaving them out keeps checkpoints
         # loadable with ``torch.load(weights_only=True)`` (every saved value is a primitive).
         # Lightning collects the arguments of every ``__init__`` in the chain; keep only those
@@ -159,6 +126,14 @@ class TabularDataModule(LightningDataModule):
         self.standardize = standardize
         self.standardize_target = standardize_target and task == "regression"
         self.num_workers = num_workers
+        self.stratify = stratify
+        self.feature_names, self.target_name = names, str(target_name)
+        self.mean_: np.ndarray | None = None  # the fitted state: set by setup or load_state_dict
+        self.std_: np.ndarray | None = None
+        self.target_mean_, self.target_std_ = 0.0, 1.0
+        #: what ``predict`` reads: ``None`` (the held-out split), a CSV path or an array of rows
+        self.predict_data: str | Path | np.ndarray | None = None
+        self.predict_rows: PredictRows | None = None  # set by predict_dataloader
         self.train_dataset: TensorDataset | None = None
         self.val_dataset: TensorDataset | None = None
         self.test_dataset: TensorDataset | None = None
@@ -166,22 +141,22 @@ class TabularDataModule(LightningDataModule):
     @property
     def num_features(self) -> int:
         """Number of input features ``n_x`` (available right after construction)."""
-        return int(self._X.shape[1])
+        return len(self.feature_names)
 
     @property
     def num_examples(self) -> int:
-        """Number of examples ``m`` in the whole table, before splitting."""
-        return int(self._X.shape[0])
+        """Number of examples ``m`` in the whole table, before splitting (0 without a table)."""
+        return 0 if self._X is None else int(self._X.shape[0])
 
     def setup(self, stage: str | None = None) -> None:
-        """Split, fit the standardisation on the training split and build the datasets."""
-        if self.train_dataset is not None:  # idempotent: Lightning calls setup once per stage
+        """Fit the standardisation on the training split (unless restored) and build datasets."""
+        if self._X is None or self.train_dataset is not None:  # Lightning calls it per stage
             return
         train, val, test = self.train_indices, self.val_indices, self.test_indices
-        X_train, y_train = self._X[train], self._y[train]
-        self.mean_, self.std_ = _fit_scale(X_train, self.standardize)
-        y_mean, y_std = _fit_scale(y_train[:, None], self.standardize_target)
-        self.target_mean_, self.target_std_ = float(y_mean[0]), float(y_std[0])
+        if self.mean_ is None:  # not restored from a checkpoint: fit on the training split
+            self.mean_, self.std_ = _fit_scale(self._X[train], self.standardize)
+            y_mean, y_std = _fit_scale(self._y[train, None], self.standardize_target)
+            self.target_mean_, self.target_std_ = float(y_mean[0]), float(y_std[0])
 
         def dataset(index: np.ndarray) -> TensorDataset:
             x = (self._X[index] - self.mean_) / self.std_  # (m_split, n_x)
@@ -193,26 +168,132 @@ class TabularDataModule(LightningDataModule):
         self.val_dataset = dataset(val) if len(val) else self.train_dataset
         self.test_dataset = dataset(test) if len(test) else None
 
+    # ------------------------------------------------------------------------- fitted state
+
+    def state_dict(self) -> dict[str, Any]:
+        """What predicting new rows needs; Lightning saves it in every checkpoint.
+
+        Keys: ``task`` (str), ``feature_names`` (list of str, in column order), ``target_name``
+        (str), ``mean`` and ``std`` (float64 tensors ``(n_x,)``), ``target_mean`` and
+        ``target_std`` (floats; 0 and 1 unless the target is standardised). Empty before a fit
+        or a restore. Every value loads with ``torch.load(weights_only=True)``.
+        """
+        self.setup()
+        if self.mean_ is None:
+            return {}
+        return {"task": self.task, "feature_names": list(self.feature_names),
+                "target_name": self.target_name, "mean": torch.tensor(self.mean_),
+                "std": torch.tensor(self.std_), "target_mean": self.target_mean_,
+                "target_std": self.target_std_}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s fitted state (Lightning calls it when loading a checkpoint).
+
+        The statistics replace any fitted on this module's table; its datasets are rebuilt.
+        """
+        names, task = list(state_dict["feature_names"]), state_dict["task"]
+        if task != self.task:
+            raise ValueError(f"the checkpoint's data task is {task!r} but {type(self).__name__} "
+                             f"has task {self.task!r}; expected the same task")
+        if self._X is not None and names != self.feature_names:
+            raise ValueError(f"the checkpoint's features {names} differ from this table's "
+                             f"features {self.feature_names}; expected the same, in order")
+        self.feature_names, self.target_name = names, str(state_dict["target_name"])
+        self.mean_ = state_dict["mean"].to(torch.float64).cpu().numpy()
+        self.std_ = state_dict["std"].to(torch.float64).cpu().numpy()
+        self.target_mean_ = float(state_dict["target_mean"])
+        self.target_std_ = float(state_dict["target_std"])
+        self.train_dataset = self.val_dataset = self.test_dataset = self.predict_rows = None
+        if isinstance(self.predict_data, (str, Path)):  # a file that cannot match fails now
+            match_columns(read_csv_header(self.predict_data, self.delimiter), self.feature_names,
+                          self.target_name, str(self.predict_data))
+
+    @staticmethod
+    def from_fitted_state(state: dict[str, Any]) -> "TabularDataModule":
+        """A module without a table, for prediction only, from a :meth:`state_dict`.
+
+        E.g. ``torch.load(ckpt, weights_only=True)["CSVDataModule"]``: no data file is needed.
+        """
+        dm = TabularDataModule(None, None, task=state["task"],
+                               feature_names=state["feature_names"])
+        dm.load_state_dict(state)
+        return dm
+
+    def _require_state(self) -> None:
+        self.setup()
+        if self.mean_ is None:
+            raise ValueError(
+                f"{type(self).__name__} has no table and no restored state; expected "
+                f"load_state_dict first (e.g. {type(self).__name__}.load_from_checkpoint(path))"
+            )
+
     def full_train_tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole standardised training split: ``X`` (m_train, n_x) and ``y`` (m_train, 1)."""
-        self.setup()
+        self._require_table()
         assert self.train_dataset is not None
         X, y = self.train_dataset.tensors
         return X, y
 
     def transform_features(self, x: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Standardise new inputs ``x`` ``(k, n_x)`` with the training statistics (float32)."""
-        self.setup()
+        self._require_state()
         x = torch.as_tensor(x, dtype=torch.float64)
         mean, std = torch.from_numpy(self.mean_), torch.from_numpy(self.std_)
         return ((x - mean) / std).to(torch.float32)  # (k, n_x)
 
     def inverse_transform_target(self, y: torch.Tensor) -> torch.Tensor:
         """Map standardised targets or predictions back to the original units."""
-        self.setup()
+        self._require_state()
         return y * self.target_std_ + self.target_mean_
 
+    # ------------------------------------------------------------------------- prediction
+
+    def prepare_predict(self, data: str | Path | np.ndarray | torch.Tensor) -> PredictRows:
+        """New rows for a model, standardised with the training statistics.
+
+        ``data`` is a CSV file (columns: the training features in any order, the target
+        optional; ``delimiter`` separates fields) or an array ``(k, n_x)`` in feature order.
+        """
+        self._require_state()
+        x, y, source = read_new_rows(data, self.feature_names, self.target_name,
+                                     self.task, self.delimiter)
+        row = torch.arange(len(x))  # the data-row number, counted from 0
+        return PredictRows(self.transform_features(x), row, y, source)
+
+    def _held_out_rows(self) -> PredictRows:
+        self._require_table()
+        index = self.test_indices if len(self.test_indices) else (
+            self.val_indices if len(self.val_indices) else self.train_indices)
+        index = np.sort(index)  # table order
+        y = torch.from_numpy(self._y[index, None])  # (k, 1), own units
+        return PredictRows(self.transform_features(self._X[index]), torch.from_numpy(index), y,
+                           self.predict_description)
+
+    @property
+    def predict_description(self) -> str:
+        """One line saying which rows ``predict`` uses (for the command line to print)."""
+        if isinstance(self.predict_data, (str, Path)):
+            return f"every row of '{self.predict_data}'"
+        if self.predict_data is not None:
+            return f"the {len(self.predict_data)} rows of the given array"
+        if self._X is None:
+            return "nothing: no table and no predict_data"
+        m, test, val = self.num_examples, len(self.test_indices), len(self.val_indices)
+        if test:
+            return f"the held-out test split: {test} of the {m} rows, in table order"
+        if val:
+            return f"the held-out validation split: {val} of the {m} rows, in table order"
+        return f"the training split: all {m} rows (val_fraction and test_fraction are 0.0)"
+
     # ------------------------------------------------------------------------- loaders
+
+    def _require_table(self) -> None:
+        if self._X is None:
+            raise ValueError(f"{type(self).__name__} has no table ({self.no_table}); expected "
+                             f"one to fit, validate, test or predict a held-out split")
+        self.setup()
+
+    no_table = "built for prediction only"  # why ``X`` is None, for the error above
 
     def _loader(self, dataset: TensorDataset, train: bool) -> DataLoader:
         if self.batch_size is None:  # full batch: one batch, whole split, fixed order
@@ -223,17 +304,17 @@ class TabularDataModule(LightningDataModule):
                           generator=generator, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
-        self.setup()
+        self._require_table()
         assert self.train_dataset is not None
         return self._loader(self.train_dataset, train=True)
 
     def val_dataloader(self) -> DataLoader:
-        self.setup()
+        self._require_table()
         assert self.val_dataset is not None
         return self._loader(self.val_dataset, train=False)
 
     def test_dataloader(self) -> DataLoader:
-        self.setup()
+        self._require_table()
         if self.test_dataset is None:
             raise ValueError(
                 f"test_fraction is {self.test_fraction}, so there is no test split; "
@@ -242,11 +323,14 @@ class TabularDataModule(LightningDataModule):
         return self._loader(self.test_dataset, train=False)
 
     def predict_dataloader(self) -> DataLoader:
-        """The test split, or the validation split when there is no test split."""
-        self.setup()
-        dataset = self.test_dataset if self.test_dataset is not None else self.val_dataset
-        assert dataset is not None
-        return self._loader(dataset, train=False)
+        """Batches ``(x, row, y)`` of :attr:`predict_data`, or of the held-out split by default.
+
+        ``y`` (the target in its own units) is left out when the rows have none; the whole
+        set is kept in :attr:`predict_rows` for a prediction writer.
+        """
+        self.predict_rows = (self._held_out_rows() if self.predict_data is None
+                             else self.prepare_predict(self.predict_data))
+        return self._loader(self.predict_rows.dataset(), train=False)
 
 
 def _fit_scale(X: np.ndarray, enabled: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -1,25 +1,25 @@
-"""The user's own table, read from a CSV file with the standard library (no pandas).
+"""The user's own table, read from a CSV file (numpy and the standard library, no pandas).
 
-Every error names the file, the 1-based line (the header is line 1), the column and the value.
+Every error names the file, the 1-based line (the header is line 1), the column and the value;
+:mod:`torchnn.data.reader` reads large files at numpy.loadtxt's speed. ``predict_path`` names a
+file of new rows to predict; with it the training file may be gone, since a checkpoint brings the
+training statistics (see :mod:`torchnn.data.predict`).
 """
 
-import csv
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from torchnn.data.base import TASKS, TabularDataModule
+from torchnn.data.base import TabularDataModule
+from torchnn.data.checks import TASKS
+from torchnn.data.reader import read_csv_header, read_csv_values
 
 
 def _column_indices(
     header: list[str], target: str, features: Sequence[str] | None, path: str
 ) -> tuple[int, list[int]]:
     """Positions of the target column and of the feature columns in ``header``."""
-    duplicates = sorted({name for name in header if header.count(name) > 1})
-    if duplicates:
-        raise ValueError(f"'{path}' line 1: duplicate column names {duplicates}; expected unique")
     if features is None:
         features = [name for name in header if name != target]
     if len(features) == 0:
@@ -32,23 +32,6 @@ def _column_indices(
                 f"column '{name}' not found in '{path}'; available columns: {header}"
             )
     return header.index(target), [header.index(name) for name in features]
-
-
-def _parse_cell(cell: str, column: str, line: int, path: str) -> float:
-    """One cell as a finite float, or a ValueError naming file, line, column and value."""
-    where = f"'{path}' line {line}, column '{column}'"
-    text = cell.strip()
-    if not text:
-        raise ValueError(f"{where}: empty cell (missing value); expected a finite number")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{where}: non-numeric value {cell!r}; expected a number") from None
-    if math.isnan(value):
-        raise ValueError(f"{where}: NaN value {cell!r}; expected a finite number")
-    if math.isinf(value):
-        raise ValueError(f"{where}: infinite value {cell!r}; expected a finite number")
-    return value
 
 
 def read_csv_table(
@@ -69,6 +52,7 @@ def read_csv_table(
 
     Returns:
         ``X`` of shape ``(m, n_x)`` float64, ``y`` of shape ``(m,)`` float64, feature names.
+        Both are views of one ``(m, n_x + 1)`` array (see :mod:`torchnn.data.reader` for speed).
 
     Raises:
         FileNotFoundError: the file does not exist.
@@ -77,40 +61,11 @@ def read_csv_table(
     """
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"CSV file not found: '{path}'; expected an existing file")
-    X_rows: list[list[float]] = []
-    y_rows: list[float] = []
-    # NOTE: utf-8-sig drops the byte-order mark that spreadsheet programs put before the header.
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"CSV file '{path}' is empty; expected a header line, then data rows")
-        header = [name.strip() for name in header]
-        t_index, f_indices = _column_indices(header, target, features, str(path))
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # a blank line (for instance at the end of the file)
-            line = reader.line_num  # 1-based, header included; the last line of this record
-            if len(row) != len(header):
-                raise ValueError(
-                    f"'{path}' line {line}: {len(row)} fields, expected {len(header)} "
-                    f"(one per header column)"
-                )
-            X_rows.append([_parse_cell(row[i], header[i], line, str(path)) for i in f_indices])
-            label = _parse_cell(row[t_index], target, line, str(path))
-            if task == "binary" and label not in (0.0, 1.0):
-                raise ValueError(
-                    f"'{path}' line {line}, target column '{target}': value "
-                    f"{row[t_index]!r} is not a binary label; expected 0 or 1"
-                )
-            y_rows.append(label)
-    if not y_rows:
-        raise ValueError(f"CSV file '{path}' has no data rows; expected at least one after line 1")
-    X = np.asarray(X_rows, dtype=np.float64).reshape(len(y_rows), len(f_indices))
-    return X, np.asarray(y_rows, dtype=np.float64), [header[i] for i in f_indices]
+    header = read_csv_header(path, delimiter)
+    t_index, f_indices = _column_indices(header, target, features, str(path))
+    binary = len(f_indices) if task == "binary" else None  # the target comes last
+    values = read_csv_values(path, header, [*f_indices, t_index], delimiter, binary)
+    return values[:, :-1], values[:, -1], [header[i] for i in f_indices]
 
 
 class CSVDataModule(TabularDataModule):
@@ -118,6 +73,7 @@ class CSVDataModule(TabularDataModule):
 
     The file is read and checked in ``__init__``, so errors surface before training starts and
     ``num_features`` is known at once. ``feature_names`` lists the feature columns in order.
+    ``predict`` reads ``predict_path`` when given, else the held-out split.
 
     Args:
         path: the CSV file; its first line names the columns.
@@ -133,6 +89,11 @@ class CSVDataModule(TabularDataModule):
         standardize_target: standardise the target with training-split statistics
             (regression only; ignored for ``task="binary"``).
         num_workers: DataLoader worker processes.
+        stratify: keep each class's share in every split (``task="binary"`` only).
+        predict_path: a CSV file of new rows for ``predict``: the training features in any
+            order, the target column optional. With it a missing ``path`` is allowed: the
+            module then has no table and takes its statistics from a checkpoint
+            (``load_state_dict``); until then ``num_features`` counts the file's columns.
     """
 
     def __init__(
@@ -149,11 +110,22 @@ class CSVDataModule(TabularDataModule):
         standardize: bool = True,  # fit on the training split only
         standardize_target: bool = True,  # regression only: keeps the MSE near 1
         num_workers: int = 0,  # small tables: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
+        predict_path: str | None = None,  # None: predict the held-out split
     ) -> None:
         # NOTE: saved hyperparameters are read from these locals; keep them primitive (a
         # pathlib.Path in a checkpoint would not load with torch.load(weights_only=True)).
         path, features = str(path), None if features is None else list(features)
-        X, y, self.feature_names = read_csv_table(path, target, features, task, delimiter)
+        predict_path = None if predict_path is None else str(predict_path)
+        X = y = None
+        if predict_path is None or Path(path).is_file():
+            X, y, names = read_csv_table(path, target, features, task, delimiter)
+        else:  # prediction from a checkpoint: the new rows' columns stand in until it is loaded
+            header = read_csv_header(predict_path, delimiter)
+            names = features if features is not None else [c for c in header if c != target]
         super().__init__(X, y, task=task, batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
-                         standardize_target=standardize_target, num_workers=num_workers)
+                         standardize_target=standardize_target, num_workers=num_workers,
+                         stratify=stratify, feature_names=names, target_name=target)
+        self.delimiter, self.predict_data = delimiter, predict_path
+        self.no_table = f"CSV file not found: '{path}'"

@@ -27,6 +27,8 @@ def load_diabetes_arrays() -> tuple[np.ndarray, np.ndarray]:
 class BreastCancerDataModule(TabularDataModule):
     """Binary classification on the 569 x 30 breast-cancer table (1 = benign, 0 = malignant).
 
+    Predict: the held-out split (the test split, else the validation split, else every row).
+
     Args:
         batch_size: examples per batch; ``None`` is full batch (one batch per epoch).
         val_fraction: share held out for validation; ``0.0`` validates on the training split.
@@ -35,6 +37,7 @@ class BreastCancerDataModule(TabularDataModule):
         standardize: standardise features with training-split statistics (raw feature scales differ
             widely: some stay below 0.1, others reach 4254).
         num_workers: DataLoader worker processes.
+        stratify: keep each class's share (212 malignant, 357 benign) in every split.
     """
 
     def __init__(
@@ -45,15 +48,20 @@ class BreastCancerDataModule(TabularDataModule):
         seed: int = 0,  # seed of split and shuffling
         standardize: bool = True,  # needed: raw features range from below 0.1 to 4254
         num_workers: int = 0,  # the data is small: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
         X, y = load_breast_cancer_arrays()
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
-                         num_workers=num_workers)
+                         num_workers=num_workers, stratify=stratify,
+                         feature_names=list(load_breast_cancer().feature_names),
+                         target_name="benign")
 
 
 class DiabetesDataModule(TabularDataModule):
     """Regression on the 442 x 10 diabetes table (disease progression one year after baseline).
+
+    Predict: the held-out split (the test split, else the validation split, else every row).
 
     With ``standardize_target=True`` the model sees ``(y - target_mean_) / target_std_``;
     :meth:`inverse_transform_target` maps its predictions back to the original units.
@@ -82,4 +90,5 @@ class DiabetesDataModule(TabularDataModule):
         super().__init__(X, y, task="regression", batch_size=batch_size,
                          val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
                          standardize=standardize, standardize_target=standardize_target,
-                         num_workers=num_workers)
+                         num_workers=num_workers, feature_names=list(load_diabetes().feature_names),
+                         target_name="progression")

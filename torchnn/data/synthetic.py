@@ -50,6 +50,8 @@ def make_flower(
 class FlowerDataModule(TabularDataModule):
     """The seed's planar "flower" (:func:`make_flower`) as a binary-classification DataModule.
 
+    Predict: the held-out split (the test split, else the validation split, else every row).
+
     NOTE: the course trains and reports on all 400 points; ``val_fraction=0.0`` reproduces that
     (validation then runs on the training split).
 
@@ -62,6 +64,7 @@ class FlowerDataModule(TabularDataModule):
         seed: seed of the data generator, the split and mini-batch shuffling.
         standardize: standardise features with training-split statistics.
         num_workers: DataLoader worker processes.
+        stratify: keep each class's share in every split.
     """
 
     def __init__(
@@ -74,15 +77,18 @@ class FlowerDataModule(TabularDataModule):
         seed: int = 1,  # the course seeds numpy with 1
         standardize: bool = True,  # an affine map; the classes stay as separable as before
         num_workers: int = 0,  # the data is tiny: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
         X, y = make_flower(seed=seed, n_per_class=n_per_class, noise=noise)
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
-                         num_workers=num_workers)
+                         num_workers=num_workers, stratify=stratify)
 
 
 class MoonsDataModule(TabularDataModule):
     """Two interleaving half circles (``sklearn.datasets.make_moons``), binary classification.
+
+    Predict: the held-out split (the test split, else the validation split, else every row).
 
     Args:
         n_samples: total number of points, split evenly between the two classes.
@@ -93,6 +99,7 @@ class MoonsDataModule(TabularDataModule):
         seed: seed of the data generator, the split and mini-batch shuffling.
         standardize: standardise features with training-split statistics.
         num_workers: DataLoader worker processes.
+        stratify: keep each class's share in every split.
     """
 
     def __init__(
@@ -105,15 +112,18 @@ class MoonsDataModule(TabularDataModule):
         seed: int = 0,  # seed of generation, split and shuffling
         standardize: bool = True,  # fit on the training split only
         num_workers: int = 0,  # the data is tiny: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
         X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
-                         num_workers=num_workers)
+                         num_workers=num_workers, stratify=stratify)
 
 
 class CirclesDataModule(TabularDataModule):
     """A small circle inside a large one (``sklearn.datasets.make_circles``), binary.
+
+    Predict: the held-out split (the test split, else the validation split, else every row).
 
     Args:
         n_samples: total number of points, split evenly between the two classes.
@@ -125,6 +135,7 @@ class CirclesDataModule(TabularDataModule):
         seed: seed of the data generator, the split and mini-batch shuffling.
         standardize: standardise features with training-split statistics.
         num_workers: DataLoader worker processes.
+        stratify: keep each class's share in every split.
     """
 
     def __init__(
@@ -138,8 +149,9 @@ class CirclesDataModule(TabularDataModule):
         seed: int = 0,  # seed of generation, split and shuffling
         standardize: bool = True,  # fit on the training split only
         num_workers: int = 0,  # the data is tiny: load in the main process
+        stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
         X, y = make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
-                         num_workers=num_workers)
+                         num_workers=num_workers, stratify=stratify)

@@ -1,0 +1,86 @@
+"""Input checks and seeded splits for the tables of :mod:`torchnn.data`."""
+
+import numpy as np
+
+TASKS = ("binary", "regression")
+
+
+def validate_arrays(X: np.ndarray, y: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check shapes, finiteness and labels; return ``X`` as (m, n_x) and ``y`` as (m,) float64."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D with shape (m, n_x), got shape {X.shape}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must have shape (m,) or (m, 1), got shape {y.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"data is empty: X has shape {X.shape}, expected m >= 1 rows, n_x >= 1")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}; expected equal counts")
+    check_finite("X", X)
+    check_finite("y", y)
+    if task == "binary" and not np.isin(y, (0.0, 1.0)).all():
+        bad_value = y[~np.isin(y, (0.0, 1.0))][0]
+        raise ValueError(f"binary task needs labels in {{0, 1}}, got label {bad_value}")
+    return X, y
+
+
+def validate_options(
+    val_fraction: float, test_fraction: float, batch_size: int | None, num_workers: int
+) -> None:
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {value}")
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(
+            f"val_fraction + test_fraction must be < 1 to leave training data, "
+            f"got {val_fraction} + {test_fraction}"
+        )
+    if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None (full batch), got {batch_size}")
+    if num_workers < 0:
+        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+
+
+def split_indices(
+    m: int, val_fraction: float, test_fraction: float, seed: int,
+    labels: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffle ``range(m)`` with a seeded generator and cut it into train, val and test indices.
+
+    ``n_val = round(m * val_fraction)`` and likewise for test; train keeps the rest (at least one).
+    With ``labels`` (stratified) each split keeps the classes' shares: for two classes, every
+    split's count of each class is within one example of ``len(split) * m_class / m``.
+    """
+    order = np.random.default_rng(seed).permutation(m)
+    if labels is not None:
+        # Order by each example's rank within its class as a fraction of the class size, so
+        # the classes interleave evenly: val, test and train (cuts of this order) keep shares.
+        y = np.asarray(labels)[order]
+        quantile = np.empty(m)
+        for label in np.unique(y):
+            members = y == label
+            quantile[members] = (np.arange(members.sum()) + 0.5) / members.sum()
+        order = order[np.argsort(quantile, kind="stable")]
+    n_val, n_test = round(m * val_fraction), round(m * test_fraction)
+    if m - n_val - n_test < 1:
+        raise ValueError(
+            f"{m} examples leave no training data with val_fraction={val_fraction}, "
+            f"test_fraction={test_fraction}; expected at least one training example"
+        )
+    return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
+
+
+def check_finite(name: str, array: np.ndarray) -> None:
+    """Raise a ValueError naming the first NaN or infinite entry of ``array``."""
+    bad = np.argwhere(~np.isfinite(array))
+    if bad.size:
+        where = tuple(int(i) for i in bad[0])
+        raise ValueError(
+            f"{name} contains a non-finite value {array[where]} at index {where} "
+            f"({len(bad)} in all); expected only finite numbers (no NaN or Inf)"
+        )
