@@ -11,13 +11,13 @@ import argparse
 
 import lightning.pytorch as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 
 from torchnn.data import FlowerDataModule
 from torchnn.training import (
     DeepNetworkModule,
     IterationProgressBar,
     RunArtifacts,
+    RunCheckpoint,
     RunLogger,
     latest_run,
     quiet_lightning,
@@ -52,7 +52,7 @@ def main() -> None:
         log_every_n_steps=1,
         enable_model_summary=False,
         callbacks=[
-            ModelCheckpoint(monitor="val/J", filename="best", save_last=True),
+            RunCheckpoint(monitor="val/J", filename="best", save_last=True),  # last: every epoch
             IterationProgressBar(),
             RunArtifacts(),  # cost.png, decision_boundary.png, summary.json
         ],

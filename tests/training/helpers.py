@@ -16,6 +16,7 @@ from torchnn.training import DeepNetworkModule
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
+QUIET = ["--trainer.enable_progress_bar", "false"]  # command-line runs without a progress bar
 
 
 def torchnn_command() -> list[str]:
@@ -56,3 +57,9 @@ def last_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     """The network weights in ``run_dir/checkpoints/last.ckpt`` (loaded weights_only)."""
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     return {k: v for k, v in ckpt["state_dict"].items() if k.startswith("net.")}
+
+
+def folder_bytes(folder: Path) -> dict[Path, bytes | None]:
+    """Every path under ``folder`` with the bytes of each file: the whole folder, byte for byte."""
+    return {p.relative_to(folder): p.read_bytes() if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}

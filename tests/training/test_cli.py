@@ -24,7 +24,7 @@ def test_config_fast_dev_run(name, tmp_path, monkeypatch):
     if name == "csv":
         args += ["--data.init_args.path", str(ROOT / "examples" / "xor.csv")]
     cli = TorchnnCLI(args=args)
-    assert cli.trainer.global_step == cli.model.iterations_per_step  # one step of iterations
+    assert cli.trainer.global_step == cli.model.iterations_per_batch()  # one step of iterations
     assert cli.model.net.layer_dims[0] == cli.datamodule.num_features  # the link
     assert list(tmp_path.iterdir()) == []  # fast_dev_run writes nothing
 

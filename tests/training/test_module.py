@@ -141,7 +141,7 @@ def test_hyperparameters_are_primitive_and_checkpoint_loads_weights_only(tmp_pat
     [
         ({"backward": "numeric"}, "unknown backward 'numeric'"),
         ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
-        ({"iterations_per_step": 0}, "iterations_per_step must be an int >= 1, got 0"),
+        ({"iterations_per_step": 0}, "iterations_per_step must be an int >= 1 or None .*, got 0"),
         ({"lr": -1.0}, "lr must be a finite number > 0, got -1.0"),
         ({"lr": float("inf")}, "lr must be a finite number > 0, got inf"),
         ({"momentum": -0.5}, "momentum must be a finite number >= 0 .*, got -0.5"),

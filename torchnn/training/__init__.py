@@ -5,11 +5,12 @@ Public API::
     DeepNetworkModule     the LightningModule (explicit backprop or autograd, many iterations/step)
     IterationProgressBar  one progress bar in gradient-descent iterations
     RunArtifacts          cost.csv, cost.png, decision_boundary.png, summary.json at the end of fit
+    RunCheckpoint         ModelCheckpoint whose last.ckpt is always the last state
     RunLogger             CSVLogger for runs/<name>/version_N that survives a resume
     plot_cost, plot_decision_boundary, check_checkpoint, latest_run, quiet_lightning
 """
 
-from torchnn.training.callbacks import RunArtifacts, final_metrics
+from torchnn.training.callbacks import RunArtifacts, RunCheckpoint, final_metrics
 from torchnn.training.descent import (
     all_reduce_gradients,
     autograd_gradients,
@@ -25,6 +26,7 @@ from torchnn.training.runs import (
     CheckpointError,
     RunLogger,
     check_checkpoint,
+    fit_progress,
     latest_run,
     run_version_of,
 )
@@ -35,12 +37,14 @@ __all__ = [
     "DeepNetworkModule",
     "IterationProgressBar",
     "RunArtifacts",
+    "RunCheckpoint",
     "RunLogger",
     "all_reduce_gradients",
     "autograd_gradients",
     "check_checkpoint",
     "explicit_gradients",
     "final_metrics",
+    "fit_progress",
     "latest_run",
     "make_metrics",
     "plot_cost",

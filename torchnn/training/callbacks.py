@@ -15,7 +15,7 @@ from torch import Tensor
 
 from torchnn.training.runs import SUMMARY_FILE, truncate_metrics, write_json_atomic
 
-__all__ = ["RunArtifacts", "final_metrics"]
+__all__ = ["RunArtifacts", "RunCheckpoint", "final_metrics"]
 
 
 def final_metrics(trainer: Trainer) -> dict[str, float]:
@@ -26,6 +26,32 @@ def final_metrics(trainer: Trainer) -> dict[str, float]:
             continue
         out[key.removesuffix("_epoch")] = float(value)
     return dict(sorted(out.items()))
+
+
+class RunCheckpoint(ModelCheckpoint):
+    """``ModelCheckpoint`` whose ``last.ckpt`` is the last state: written at every checkpointing
+    point (``every_n_epochs``, ``every_n_train_steps``) whatever the monitor says, and at the end
+    of fit; ``best.ckpt`` (the top-k files) still follows the monitor.
+
+    NOTE: Lightning 2.6 writes ``last.ckpt`` only when a top-k file is saved, so once ``val/J``
+    stops improving it freezes at the best epoch, and ``--ckpt_path last`` loads an old model.
+    """
+
+    _last_step = -1  # the global_step of the last ``last.ckpt`` this callback wrote
+
+    def _save_topk_checkpoint(self, trainer: Trainer, monitor_candidates: dict) -> None:
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+        self._save_last_checkpoint(trainer, monitor_candidates)
+
+    def _save_last_checkpoint(self, trainer: Trainer, monitor_candidates: dict) -> None:
+        if self._last_step != trainer.global_step:  # Lightning asks again after a top-k save
+            super()._save_last_checkpoint(trainer, monitor_candidates)
+            self._last_step = trainer.global_step
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # the end of fit between checkpointing points (max_steps, every_n_epochs 10 of 15)
+        if not trainer.fast_dev_run:
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
 
 class RunArtifacts(Callback):
@@ -64,7 +90,8 @@ class RunArtifacts(Callback):
     def on_load_checkpoint(self, trainer: Trainer, pl_module: LightningModule,
                            checkpoint: dict[str, Any]) -> None:
         log_dir = self._dir
-        if trainer.is_global_zero and log_dir is not None and "epoch" in checkpoint:
+        resuming = trainer.state.fn == "fit"  # validate/test/predict only add rows
+        if resuming and trainer.is_global_zero and log_dir is not None and "epoch" in checkpoint:
             truncate_metrics(log_dir, int(checkpoint["epoch"]))
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule,
@@ -147,10 +174,11 @@ class RunArtifacts(Callback):
                 and getattr(pl_module, "task", None) == "binary"
                 and hasattr(dm, "full_train_tensors")):
             x, y = dm.full_train_tensors()
-            device = pl_module.device
+            # the grid in the parameters' dtype and device (precision 64-true: float64)
+            like = next(pl_module.parameters())
             was_training = pl_module.training
             pl_module.eval()
-            plot_decision_boundary(lambda g: pl_module(g.to(device)), x, y,
+            plot_decision_boundary(lambda g: pl_module(g.to(like)), x, y,
                                    log_dir / "decision_boundary.png",
                                    title=f"Decision boundary ({name})")
             pl_module.train(was_training)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 from lightning.fabric.utilities.exceptions import MisconfigurationException
@@ -13,10 +14,10 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from torchnn.data import TabularDataModule
-from torchnn.training.callbacks import RunArtifacts
+from torchnn.training.callbacks import RunArtifacts, RunCheckpoint
 from torchnn.training.module import DeepNetworkModule
 from torchnn.training.progress import IterationProgressBar
-from torchnn.training.runs import check_checkpoint, latest_run, run_version_of
+from torchnn.training.runs import check_checkpoint, fit_progress, latest_run, run_version_of
 
 __all__ = ["TorchnnCLI", "ConfigError"]
 
@@ -26,6 +27,9 @@ _DESCRIPTION = ("Train and evaluate torchnn's hand-derived networks: torchnn fit
                 "configs/flower.yaml (the README's main job).")
 _EPILOG = ("Besides these subcommands, torchnn bench [options] runs the side-by-side benchmark "
            "against torch.nn (torchnn bench --help).")
+# jsonargparse's message for "nan" or "inf" given to a float option (it reads them as text)
+_NOT_FINITE = re.compile(r'Parser key "([\w.]+)":\s+Expected a <class \'float\'>\. '
+                         r"Got value: ([+-]?(?:nan|inf|infinity))\s*$", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -37,6 +41,18 @@ class TorchnnArgumentParser(LightningArgumentParser):
 
     def print_usage(self, file: Any = None) -> None:
         print(f"usage: {self.prog} [--config FILE] [--KEY VALUE ...]", file=file or sys.stdout)
+
+    def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        found = _NOT_FINITE.search(message)
+        if not found:
+            super().error(message, ex)
+        key, value = found.groups()
+        if key.startswith("model."):  # the module's own rule for the value (lr: > 0)
+            try:
+                DeepNetworkModule(**{key.removeprefix("model."): float(value)})
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
+        raise ConfigError(f"{key} must be a finite number, got {value}")
 
 
 def _device_hint(trainer: dict) -> str:
@@ -86,7 +102,7 @@ class TorchnnCLI(LightningCLI):
             "--num_threads", type=int | None, default=1,
             help="torch intra-op threads; 1 is fastest for these small networks (null: torch's "
                  "default, one per core)")
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.add_lightning_class_args(RunCheckpoint, "checkpoint")
         parser.set_defaults({
             "checkpoint.monitor": "val/J",  # the validation cost J
             "checkpoint.mode": "min",
@@ -111,13 +127,16 @@ class TorchnnCLI(LightningCLI):
 
     def _resolve_checkpoint(self, cfg: Any, subcommand: str | None) -> None:
         self._run_version: int | None = None
+        self._ckpt_shapes: dict[str, tuple[int, ...]] = {}
         ckpt = cfg.get("ckpt_path")
         if ckpt is None or ckpt in _SPECIAL_CKPT:
             return
         logger = cfg.trainer.get("logger")
-        init_args = getattr(logger, "init_args", None)
-        save_dir = getattr(init_args, "save_dir", None)
-        name = getattr(init_args, "name", None)
+        # NOTE: with a list of loggers Lightning keeps checkpoints under the first one's folder
+        loggers = [getattr(lg, "init_args", None) for lg in (
+            logger if isinstance(logger, list) else [logger])] or [None]
+        save_dir = getattr(loggers[0], "save_dir", None)
+        name = getattr(loggers[0], "name", None)
         if ckpt == "last":
             found = latest_run(save_dir, name) if save_dir and name else None
             if found is None:
@@ -130,11 +149,18 @@ class TorchnnCLI(LightningCLI):
             cfg.ckpt_path = ckpt = str(path)
         else:
             version = run_version_of(ckpt, save_dir, name) if save_dir and name else None
-        check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
+        checkpoint = check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
+        self._ckpt_shapes = {k: tuple(v.shape) for k, v in checkpoint["state_dict"].items()}
+        if subcommand == "fit":
+            _check_progress(cfg.trainer, ckpt, *fit_progress(checkpoint))
         if version is not None:
             # fit resumes in the run's own folder; validate/test/predict add their metrics and
-            # predictions to the run that made the checkpoint
-            init_args.version = self._run_version = version
+            # predictions to the run that made the checkpoint; other loggers of the same run too
+            self._run_version = version
+            for args in loggers:
+                folder = Path(getattr(args, "save_dir", ""), getattr(args, "name", ""))
+                if args is loggers[0] or (folder / f"version_{version}").is_dir():
+                    args.version = version
 
     def instantiate_classes(self) -> None:
         try:
@@ -147,6 +173,7 @@ class TorchnnCLI(LightningCLI):
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
+        self._check_parts(config)
         keys = self._parser(self.subcommand).callback_keys
         extra = [self._get(self.config_init, key) for key in keys]
         if config.get("fast_dev_run") or config.get("enable_checkpointing") is False:
@@ -176,8 +203,19 @@ class TorchnnCLI(LightningCLI):
     # after: the parts must fit together
     # ------------------------------------------------------------------------------------------
 
-    def _check_task(self) -> None:
+    def _check_parts(self, trainer: dict) -> None:
+        """Before the trainer is built: nothing is printed or written for a config that fails."""
         model, data = self.model, self.datamodule
+        here = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        if self._ckpt_shapes and self._ckpt_shapes != here:
+            diff = [f"{k} {self._ckpt_shapes.get(k)} in the checkpoint, {here.get(k)} here"
+                    for k in sorted(self._ckpt_shapes.keys() | here.keys())
+                    if self._ckpt_shapes.get(k) != here.get(k)]
+            ckpt = self.config[self.subcommand].get("ckpt_path")
+            raise ConfigError(
+                f"checkpoint '{ckpt}' does not fit the network this config builds "
+                f"({'; '.join(diff)}; n_x = {data.num_features} from {type(data).__name__}); "
+                "expected a checkpoint trained on this data (with the config it was trained with)")
         task = getattr(data, "task", model.task)
         if task != model.task:
             raise ConfigError(
@@ -185,18 +223,46 @@ class TorchnnCLI(LightningCLI):
                 f"network (output_activation={model.hparams.output_activation!r}); expected "
                 "output_activation 'sigmoid' for binary data, 'identity' or 'relu' for regression"
             )
-
-    def before_fit(self) -> None:
-        self._check_task()
-
-    def before_validate(self) -> None:
-        self._check_task()
-
-    def before_test(self) -> None:
-        self._check_task()
-        if getattr(self.datamodule, "test_fraction", None) == 0:
+        if model.hparams.n_y != 1:
             raise ConfigError(
-                f"{type(self.datamodule).__name__} has no test split (test_fraction is 0.0); "
-                "expected test_fraction > 0 to test, e.g. --data.init_args.test_fraction 0.2"
-            )
+                f"model.n_y is {model.hparams.n_y}, but {type(data).__name__} has one target "
+                "column; expected n_y 1 (binary: one P(y = 1 | x); regression: one value)")
+        if self.subcommand == "test" and getattr(data, "test_fraction", None) == 0:
+            raise ConfigError(
+                f"{type(data).__name__} has no test split (test_fraction is 0.0); "
+                "expected test_fraction > 0 to test, e.g. --data.init_args.test_fraction 0.2")
+        if self.subcommand != "fit":
+            return
+        # NOTE: the module makes its own updates (manual optimisation, and gd_step's fused update
+        # keeps no .grad), which Lightning's clipping and accumulation cannot reach
+        if trainer.get("gradient_clip_val"):
+            raise ConfigError(
+                f"trainer.gradient_clip_val is {trainer['gradient_clip_val']}, but torchnn's "
+                "module makes its own gradient-descent updates, which Lightning cannot clip; "
+                "expected null (for smaller steps lower model.lr)")
+        if trainer.get("accumulate_grad_batches", 1) != 1:
+            raise ConfigError(
+                f"trainer.accumulate_grad_batches is {trainer['accumulate_grad_batches']}, but "
+                "each batch gets its own gradient-descent updates; expected 1 (for larger batches "
+                "raise data.init_args.batch_size; null: the full batch)")
 
+
+def _check_progress(trainer: Any, path: str, epochs: int, steps: int) -> None:
+    """Fit from a checkpoint: refused past max_epochs / max_steps; nothing to do at them."""
+    max_steps = -1 if trainer.get("max_steps") is None else trainer.max_steps
+    max_epochs = trainer.get("max_epochs")
+    if max_epochs is None:  # Lightning's defaults
+        max_epochs = 1000 if max_steps == -1 else -1
+    for key, done, limit, where in (
+            ("max_epochs", epochs, max_epochs, f"ends at epoch {epochs - 1}"),
+            ("max_steps", steps, max_steps, f"ends at iteration {steps}")):
+        if limit == -1 or done < limit:
+            continue
+        if done > limit:
+            raise ConfigError(
+                f"checkpoint '{path}' {where} ({done} trained), past the --trainer.{key} {limit} "
+                f"asked for; expected --trainer.{key} {done} or more to resume it, or no "
+                "--ckpt_path to start a new run")
+        print(f"torchnn: nothing to do: checkpoint '{path}' {where} ({done} trained, the "
+              f"--trainer.{key} asked for): its run is complete; raise {key} to train on")
+        raise SystemExit(0)

@@ -4,6 +4,7 @@ One Lightning ``training_step`` runs ``iterations_per_step`` gradient-descent it
 batch (Algorithm 1.1 with the gradients of eqs. 2.9-2.12), recording J of every iteration, so the
 seed's 10,000 full-batch iterations are 100 Lightning steps of 100 iterations: Lightning's
 per-step cost (logging, checkpointing, callbacks) is paid 100 times, not 10,000 times.
+Mini-batches (more than one batch an epoch) get one iteration each unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class DeepNetworkModule(LightningModule):
         momentum: SGD momentum (0: plain gradient descent).
         backward: ``explicit`` (``DeepNetwork.backprop``, the seed's equations with no autograd
             graph) or ``autograd`` (autograd through the hand-written Functions); same gradients.
-        iterations_per_step: gradient-descent iterations per Lightning step (per batch).
+        iterations_per_step: gradient-descent iterations per Lightning step (per batch);
+            ``None``: 100 when an epoch is one full batch, 1 per mini-batch (plain mini-batch SGD).
         recompute: activation checkpointing (``DeepNetwork(recompute=True)``): about half the
             activations kept for backward, for one more forward GEMM per dropped layer; the same
             gradients on both backward paths.
@@ -84,7 +86,7 @@ class DeepNetworkModule(LightningModule):
         lr: float = 1.2,
         momentum: float = 0.0,
         backward: str = "explicit",
-        iterations_per_step: int = 100,
+        iterations_per_step: int | None = None,
         recompute: bool = False,
         graph: str = "layers",
     ) -> None:
@@ -94,8 +96,10 @@ class DeepNetworkModule(LightningModule):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
         steps = iterations_per_step
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-            raise ValueError(f"iterations_per_step must be an int >= 1, got {steps!r}")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                                  or steps < 1):
+            raise ValueError(f"iterations_per_step must be an int >= 1 or None (100 on a full "
+                             f"batch, 1 per mini-batch), got {steps!r}")
         lr = V.check_learning_rate(lr, "DeepNetworkModule")  # the learning rate α
         if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not (
                 0 <= momentum < math.inf):
@@ -155,7 +159,7 @@ class DeepNetworkModule(LightningModule):
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         x, y = batch[0], batch[1]
         y = y.reshape(x.shape[0], -1)
-        n = self.iterations_per_step
+        n = self.iterations_per_batch()
         world_size = self.trainer.world_size if self._trainer is not None else 1
         opt = self.optimizers()
         costs = torch.empty(n, dtype=torch.float64, device=x.device)
@@ -191,6 +195,14 @@ class DeepNetworkModule(LightningModule):
         self.train_metrics.update(a, y)
         self.log_dict(self.train_metrics, on_step=False, on_epoch=True, batch_size=m)
         return cost
+
+    def iterations_per_batch(self) -> int:
+        """``iterations_per_step``, or for ``None``: 100 when an epoch is one full batch (the
+        seed's loop, with Lightning's per-step cost paid once per 100 iterations), else 1."""
+        if self.iterations_per_step is not None:
+            return self.iterations_per_step
+        batches = self.trainer.num_training_batches if self._trainer is not None else 1
+        return 100 if batches == 1 else 1
 
     def on_fit_start(self) -> None:
         scaler = getattr(self.trainer.precision_plugin, "scaler", None)

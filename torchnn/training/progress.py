@@ -17,11 +17,11 @@ def total_iterations(trainer: Trainer, pl_module: LightningModule) -> float:
     """The iterations this fit will run: max_steps, or max_epochs x batches x iterations/step."""
     if trainer.max_steps is not None and trainer.max_steps > 0:
         return trainer.max_steps  # optimiser steps, and the module steps once per iteration
-    per_step = getattr(pl_module, "iterations_per_step", 1)
+    per_batch = getattr(pl_module, "iterations_per_batch", lambda: 1)()
     epochs, batches = trainer.max_epochs, trainer.num_training_batches
     if epochs is None or epochs < 0 or math.isinf(batches):
         return math.inf
-    return epochs * batches * per_step
+    return epochs * batches * per_batch
 
 
 class IterationProgressBar(TQDMProgressBar):

@@ -23,6 +23,7 @@ __all__ = [
     "RunLogger",
     "SUMMARY_FILE",
     "check_checkpoint",
+    "fit_progress",
     "latest_run",
     "run_version_of",
     "truncate_metrics",
@@ -134,6 +135,11 @@ def check_checkpoint(path: str | Path) -> dict[str, Any]:
         CheckpointError: the file is missing, truncated or corrupt, or holds no ``state_dict``.
     """
     file = Path(path)
+    if file.is_dir():
+        inside = [f for f in (file / "checkpoints/last.ckpt", file / "last.ckpt") if f.is_file()]
+        example = inside[0] if inside else "runs/flower/version_0/checkpoints/last.ckpt"
+        raise CheckpointError(f"checkpoint path '{path}' is a folder; expected a .ckpt file, "
+                              f"e.g. '{example}'")
     if not file.is_file():
         raise CheckpointError(
             f"checkpoint file not found: '{path}'; expected an existing .ckpt file "
@@ -156,3 +162,20 @@ def check_checkpoint(path: str | Path) -> dict[str, Any]:
             "checkpoint written by torchnn"
         )
     return checkpoint
+
+
+def fit_progress(checkpoint: dict[str, Any]) -> tuple[int, int]:
+    """(epochs trained, iterations trained) of a checkpoint written by ``fit``.
+
+    NOTE: a checkpoint written at the end of validation is inside its epoch (the fit loop has not
+    counted it as processed yet) though every batch of it is trained: it counts here.
+    """
+    try:
+        loop = checkpoint["loops"]["fit_loop"]
+        epochs = loop["epoch_progress"]["current"]
+        inside = epochs["started"] > epochs["processed"] and loop[
+            "epoch_loop.batch_progress"]["is_last_batch"]
+        done = epochs["processed"] + bool(inside)
+    except (KeyError, TypeError):  # not written by a fit: its epoch index, counted from 0
+        done = int(checkpoint.get("epoch", -1)) + 1
+    return int(done), int(checkpoint.get("global_step", 0))
