@@ -148,7 +148,7 @@ def test_validate_test_predict_use_the_checkpoints_run_folder(tmp_path, monkeypa
     header = (run / "metrics.csv").read_text().splitlines()[0]
     assert "test/acc" in header and "val/auroc" in header
     rows = (run / "predictions.csv").read_text().splitlines()
-    assert rows[0] == "row,a0" and len(rows) == 1 + 114  # the test split
+    assert rows[0] == "row,probability,prediction,benign" and len(rows) == 1 + 114  # test split
     assert all(0.0 <= float(r.split(",")[1]) <= 1.0 for r in rows[1:])
     with pytest.raises(SystemExit):
         main(["test", "--config", str(CONFIGS / "flower.yaml"), "--ckpt_path", "last"])

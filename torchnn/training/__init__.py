@@ -7,6 +7,7 @@ Public API::
     RunArtifacts          cost.csv, cost.png, decision_boundary.png, summary.json at the end of fit
     RunCheckpoint         ModelCheckpoint whose last.ckpt is always the last state
     RunLogger             CSVLogger for runs/<name>/version_N that survives a resume
+    PredictionWriter      predictions.csv: row, probability / prediction (or value), target
     plot_cost, plot_decision_boundary, check_checkpoint, latest_run, quiet_lightning
 """
 
@@ -19,6 +20,7 @@ from torchnn.training.descent import (
 from torchnn.training.metrics import make_metrics
 from torchnn.training.module import DeepNetworkModule
 from torchnn.training.plots import plot_cost, plot_decision_boundary
+from torchnn.training.predictions import PredictionWriter, prediction_table
 from torchnn.training.progress import IterationProgressBar
 from torchnn.training.quiet import quiet_lightning
 from torchnn.training.runs import (
@@ -36,6 +38,7 @@ __all__ = [
     "CheckpointError",
     "DeepNetworkModule",
     "IterationProgressBar",
+    "PredictionWriter",
     "RunArtifacts",
     "RunCheckpoint",
     "RunLogger",
@@ -49,6 +52,7 @@ __all__ = [
     "make_metrics",
     "plot_cost",
     "plot_decision_boundary",
+    "prediction_table",
     "quiet_lightning",
     "run_version_of",
 ]

@@ -8,10 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
-from torch import Tensor
 
 from torchnn.training.runs import SUMMARY_FILE, truncate_metrics, write_json_atomic
 
@@ -103,28 +101,6 @@ class RunArtifacts(Callback):
                 f"{type(exception).__name__}: {exception}\n"
                 "This run did not finish; `--ckpt_path last` resumes it from its last checkpoint.\n"
             )
-
-    def on_predict_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self._predictions: list[Tensor] = []
-
-    def on_predict_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any,
-                             batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
-        self._predictions.append(outputs.detach().float().cpu())
-
-    def on_predict_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        """``predictions.csv`` in the checkpoint's run folder: one row of A^[L] per example."""
-        if not trainer.is_global_zero or not self._predictions:
-            return
-        a = torch.cat(self._predictions)  # (m, n_y)
-        if self._dir is None or not self._dir.is_dir():
-            print(f"Predicted {a.shape[0]} rows (no run folder to write predictions.csv to)")
-            return
-        path = self._dir / "predictions.csv"
-        with path.open("w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(["row", *(f"a{j}" for j in range(a.shape[1]))])
-            writer.writerows([i, *map(repr, row)] for i, row in enumerate(a.tolist()))
-        print(f"Predicted {a.shape[0]} rows: {path}")
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not trainer.is_global_zero:

@@ -16,8 +16,15 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from torchnn.data import TabularDataModule
 from torchnn.training.callbacks import RunArtifacts, RunCheckpoint
 from torchnn.training.module import DeepNetworkModule
+from torchnn.training.predictions import PredictionWriter
 from torchnn.training.progress import IterationProgressBar
-from torchnn.training.runs import check_checkpoint, fit_progress, latest_run, run_version_of
+from torchnn.training.runs import (
+    RunLogger,
+    check_checkpoint,
+    fit_progress,
+    latest_run,
+    run_version_of,
+)
 
 __all__ = ["TorchnnCLI", "ConfigError"]
 
@@ -128,6 +135,7 @@ class TorchnnCLI(LightningCLI):
     def _resolve_checkpoint(self, cfg: Any, subcommand: str | None) -> None:
         self._run_version: int | None = None
         self._ckpt_shapes: dict[str, tuple[int, ...]] = {}
+        self._ckpt_data: dict[str, Any] = {}  # each data module's fitted state, by class name
         ckpt = cfg.get("ckpt_path")
         if ckpt is None or ckpt in _SPECIAL_CKPT:
             return
@@ -151,6 +159,8 @@ class TorchnnCLI(LightningCLI):
             version = run_version_of(ckpt, save_dir, name) if save_dir and name else None
         checkpoint = check_checkpoint(ckpt)  # a clear error now, before any run folder is touched
         self._ckpt_shapes = {k: tuple(v.shape) for k, v in checkpoint["state_dict"].items()}
+        self._ckpt_data = {k: v for k, v in checkpoint.items()
+                           if isinstance(v, dict) and "feature_names" in v}
         if subcommand == "fit":
             _check_progress(cfg.trainer, ckpt, *fit_progress(checkpoint))
         if version is not None:
@@ -192,12 +202,19 @@ class TorchnnCLI(LightningCLI):
             isinstance(c, ProgressBar) for c in callbacks
         ):
             callbacks.append(IterationProgressBar())
+        if self.subcommand == "predict" and not any(
+                isinstance(c, PredictionWriter) for c in callbacks):
+            callbacks.append(PredictionWriter())  # after the bar: its line prints last
         config["callbacks"] = callbacks
         try:
-            return self._instantiate_trainer(config, extra)
+            trainer = self._instantiate_trainer(config, extra)
         except (MisconfigurationException, ImportError) as err:  # a GPU / TPU this machine lacks
             raise ConfigError(f"the trainer could not be built: {err}{_device_hint(config)}") \
                 from err
+        for logger in trainer.loggers:  # an evaluation adds rows; the run's hparams stay fit's
+            if isinstance(logger, RunLogger):
+                logger.keep_hparams = self.subcommand != "fit"
+        return trainer
 
     # ------------------------------------------------------------------------------------------
     # after: the parts must fit together
@@ -206,6 +223,14 @@ class TorchnnCLI(LightningCLI):
     def _check_parts(self, trainer: dict) -> None:
         """Before the trainer is built: nothing is printed or written for a config that fails."""
         model, data = self.model, self.datamodule
+        state = self._ckpt_data.get(type(data).__qualname__)
+        if state and hasattr(data, "load_state_dict"):
+            # NOTE: the data first: new rows whose columns differ from the training features get
+            # that error (naming the columns), not the network's size mismatch that follows
+            try:
+                data.load_state_dict(state)
+            except ValueError as err:
+                raise ConfigError(str(err)) from None
         here = {k: tuple(v.shape) for k, v in model.state_dict().items()}
         if self._ckpt_shapes and self._ckpt_shapes != here:
             diff = [f"{k} {self._ckpt_shapes.get(k)} in the checkpoint, {here.get(k)} here"

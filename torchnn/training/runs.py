@@ -56,7 +56,13 @@ class RunLogger(CSVLogger):
         name: the experiment name, one sub-folder per experiment.
         version: an int (``version_N``), a folder name, or ``None`` for the next free version.
         flush_logs_every_n_steps: write the CSV every this many logging steps.
+
+    ``keep_hparams`` (set by the command line for ``validate`` / ``test`` / ``predict``) leaves
+    the run's ``hparams.yaml`` as ``fit`` wrote it: an evaluation adds metrics rows, and its own
+    arguments (a ``predict_path``) are not the run's hyperparameters.
     """
+
+    keep_hparams = False
 
     def __init__(
         self,
@@ -68,6 +74,10 @@ class RunLogger(CSVLogger):
     ) -> None:
         super().__init__(save_dir, name=name, version=version, prefix=prefix,
                          flush_logs_every_n_steps=flush_logs_every_n_steps)
+
+    def log_hyperparams(self, params: Any = None) -> None:
+        if not self.keep_hparams:
+            super().log_hyperparams(params)
 
     @property
     @rank_zero_experiment
