@@ -72,7 +72,8 @@ def noncontiguous(t: Tensor) -> Tensor:
     """
     base = torch.empty(*t.shape, 2, dtype=t.dtype, device=t.device)
     base[..., 0] = t.detach()
-    base[..., 1] = float("nan")  # poison: a kernel that ignores the strides reads NaN
+    # poison: a kernel that ignores the strides reads NaN (or -1, an invalid class index)
+    base[..., 1] = float("nan") if t.is_floating_point() else -1
     view = base[..., 0]
     assert t.numel() <= 1 or not view.is_contiguous()
     return view

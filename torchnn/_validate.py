@@ -19,7 +19,7 @@ import math
 import numbers
 import warnings
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -28,9 +28,11 @@ __all__ = [
     "TASKS",
     "SeenData",
     "check_binary_labels",
+    "check_class_labels",
     "check_cost_finite",
     "check_finite",
     "check_floating",
+    "check_inplace",
     "check_learning_rate",
     "check_nonempty",
     "check_same_device",
@@ -41,7 +43,7 @@ __all__ = [
     "validate_data",
 ]
 
-TASKS = ("binary", "regression")
+TASKS = ("binary", "regression", "multiclass")
 LARGE_FEATURE = 1e3  # max |x| above which validate_data warns: σ / tanh units saturate
 
 
@@ -54,7 +56,8 @@ def check_learning_rate(lr: object, where: str) -> float:
     if isinstance(lr, Tensor):
         raise TypeError(f"{where}: lr must be a Python number, got a {lr.dim()}-d tensor "
                         f"({lr!r}); pass float(lr)")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+    # NOTE: numbers.Real declares no "<" for the type checker; every Real defines it
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:  # type: ignore[operator]
         raise ValueError(f"{where}: lr must be a finite number > 0, got {lr!r}")
     return float(lr)
 
@@ -73,6 +76,19 @@ def check_floating(t: Tensor, name: str, where: str) -> None:
             f"{where}: {name} has dtype {t.dtype}; expected a floating-point tensor "
             f"(float32, float64, bfloat16 or float16), e.g. {name}.float()"
         )
+
+
+def check_inplace(t: Tensor, base: Tensor | None, where: str) -> None:
+    """RuntimeError, as PyTorch's, before an in-place op would overwrite a leaf that requires
+    grad, or a view (of ``base``) of one: its .grad would be of a value that is gone."""
+    if not (t.requires_grad and torch.is_grad_enabled()):
+        return
+    what = ("a leaf tensor" if t.is_leaf else "a view of a leaf tensor"
+            if base is not None and base.is_leaf and base.requires_grad else None)
+    if what is not None:
+        raise RuntimeError(f"{where}(inplace=True): the input is {what} that requires grad, "
+                           "which an in-place operation may not overwrite (as in PyTorch); "
+                           "expected a non-leaf tensor or inplace=False")
 
 
 def check_nonempty(t: Tensor, name: str, where: str) -> None:
@@ -198,12 +214,15 @@ def check_cost_finite(cost: Tensor, x: Tensor, where: str) -> None:
 
 
 def validate_data(
-    x: Tensor, y: Tensor | None = None, task: str = "binary", where: str = "validate_data"
+    x: Tensor, y: Tensor | None = None, task: str = "binary", where: str = "validate_data",
+    num_classes: int | None = None,
 ) -> None:
     """Check a data set once, before training: every check that reads values.
 
     ``x`` must be a non-empty floating-point ``(m, n_x)`` tensor of finite numbers; ``y`` (if
-    given) must have ``m`` rows of finite numbers, and labels in {0, 1} when ``task="binary"``.
+    given) must have ``m`` rows of finite numbers, and labels in {0, 1} when ``task="binary"``;
+    for ``task="multiclass"`` class indices in [0, ``num_classes``) or rows of class
+    probabilities (see :func:`check_class_labels`).
 
     ``where`` prefixes the messages (the caller's name).
 
@@ -231,6 +250,32 @@ def validate_data(
     check_finite(y, "y", where)
     if task == "binary":
         check_binary_labels(y, "y", where)
+    elif task == "multiclass":
+        check_class_labels(y, num_classes, "y", where)
+
+
+def check_class_labels(y: Tensor, num_classes: int | None, name: str, where: str) -> None:
+    """ValueError unless ``y`` holds class indices in [0, C) (an integer tensor) or rows of class
+    probabilities in [0, 1] summing to 1 (a float tensor): what dZ = A - Y (eq. 2.9) assumes."""
+    if not y.is_floating_point():
+        bad = (y < 0) | (y >= num_classes) if num_classes is not None else y < 0
+        if bool(bad.any()):
+            index = _first_index(bad)
+            raise ValueError(f"{where}: class indices {name} must lie in [0, {num_classes}); got "
+                             f"{y[index].item()} at index {index}")
+        return
+    low = (y < 0) | (y > 1)
+    if bool(low.any()):
+        index = _first_index(low)
+        raise ValueError(f"{where}: class probabilities {name} must lie in [0, 1]; got "
+                         f"{y[index].item()} at index {index}")
+    sums = y.sum(-1, dtype=torch.float64)
+    off = (sums - 1).abs() > (1e-2 if y.element_size() < 4 else 1e-4)
+    if bool(off.any()):
+        row = int(off.nonzero()[0, 0])
+        raise ValueError(f"{where}: each row of class probabilities {name} must sum to 1; row "
+                         f"{row} sums to {sums[row].item():.6g} (for several independent labels "
+                         "use a sigmoid output)")
 
 
 def _warn_if_unscaled(x: Tensor, where: str) -> None:
@@ -263,6 +308,8 @@ class SeenData:
     """
 
     __slots__ = ("x_ref", "y_ref", "x_version", "y_version")
+    x_ref: Callable[[], Tensor | None]  # a weakref.ref, or _dead
+    y_ref: Callable[[], Tensor | None]
 
     def __init__(self) -> None:
         self.forget()

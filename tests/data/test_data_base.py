@@ -252,7 +252,7 @@ def test_bad_arrays_are_rejected(X, y, match):
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"task": "multiclass"}, "task must be one of .* got 'multiclass'"),
+        ({"task": "ordinal"}, "task must be one of .* got 'ordinal'"),
         ({"val_fraction": 1.0}, r"val_fraction must be in \[0, 1\), got 1.0"),
         ({"test_fraction": -0.1}, "test_fraction must be in"),
         ({"val_fraction": 0.5, "test_fraction": 0.5}, "got 0.5 \\+ 0.5"),

@@ -122,4 +122,4 @@ def test_empty_file_is_empty_data(tmp_path):
 
 
 def test_unknown_task_is_rejected(tmp_path):
-    assert "got 'multiclass'" in _error(tmp_path, GOOD, task="multiclass")
+    assert "got 'ordinal'" in _error(tmp_path, GOOD, task="ordinal")

@@ -16,7 +16,8 @@ IN_MEMORY = [name for name in DATASETS if name != "csv"]
 
 
 def test_registry_names():
-    assert set(DATASETS) == {"flower", "moons", "circles", "breast_cancer", "diabetes", "csv"}
+    assert set(DATASETS) == {"flower", "moons", "circles", "breast_cancer", "diabetes", "csv",
+                             "digits", "iris", "spiral"}
     assert all(issubclass(cls, TabularDataModule) for cls in DATASETS.values())
 
 

@@ -126,10 +126,10 @@ def test_costs_equal_native(m, n, layout, target_layout, scale, reduction, seed,
     yb, y_of = _base_and_view((m, n), target_layout, dtype, 1.0, gen)
     labels = (y_of(yb) > 0).to(dtype)  # {0, 1} labels in the same layout
     pairs = [
-        (F.binary_cross_entropy_with_logits(z_of(zb), labels, reduction),
+        (F.binary_cross_entropy_with_logits(z_of(zb), labels, reduction=reduction),
          torch.nn.functional.binary_cross_entropy_with_logits(z_of(zb), labels,
                                                                reduction=reduction), [zb]),
-        (F.mse_loss(z_of(zb), y_of(yb), reduction),
+        (F.mse_loss(z_of(zb), y_of(yb), reduction=reduction),
          torch.nn.functional.mse_loss(z_of(zb), y_of(yb), reduction=reduction), [zb, yb]),
     ]
     for out, want, wrt in pairs:

@@ -17,7 +17,9 @@ def ids() -> list[str]:
 
 
 def tensor_positions(case: Case) -> list[int]:
-    return [i for i, t in enumerate(case.inputs) if isinstance(t, Tensor)]
+    """The differentiable inputs: floating tensors (class indices stay fixed)."""
+    return [i for i, t in enumerate(case.inputs)
+            if isinstance(t, Tensor) and t.is_floating_point()]
 
 
 def over_tensors(case: Case, fn):

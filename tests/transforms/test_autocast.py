@@ -16,8 +16,10 @@ CUDA = [pytest.param("cuda", d, marks=pytest.mark.cuda) for d in (torch.float16,
 
 
 def _on(case, device, dtype=None):
-    return [t.detach().to(device, dtype).requires_grad_() if isinstance(t, torch.Tensor) else t
-            for t in case.inputs]
+    """The case's inputs on ``device``; floating ones in ``dtype``, leaves (class indices stay)."""
+    return [t.to(device) if isinstance(t, torch.Tensor) and not t.is_floating_point()
+            else t.detach().to(device, dtype).requires_grad_() if isinstance(t, torch.Tensor)
+            else t for t in case.inputs]
 
 
 @pytest.mark.parametrize("device,amp", CPU + CUDA)
@@ -32,7 +34,7 @@ def test_output_dtype_as_native_and_grads_in_input_dtype(case, device, amp, inpu
     out.float().sum().backward()
     ref.float().sum().backward()
     for a, b in zip(ours, native):
-        if isinstance(a, torch.Tensor):
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
             assert a.grad is not None and a.grad.dtype == a.dtype == b.grad.dtype
             assert a.grad.shape == a.shape
             torch.testing.assert_close(a.grad.float(), b.grad.float(), atol=0.05, rtol=0.05)
@@ -119,6 +121,6 @@ def test_backward_inside_autocast_keeps_the_forward_precision(case):
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out.backward()
     for a, b in zip(plain, inside):
-        if isinstance(a, torch.Tensor):
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
             assert b.grad.dtype == a.grad.dtype == torch.float32
             torch.testing.assert_close(b.grad, a.grad, rtol=0, atol=0)

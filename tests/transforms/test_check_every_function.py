@@ -53,6 +53,7 @@ def _class_cases():
 
     gen = torch.Generator().manual_seed(5)
     z, y = torch.randn(3, 4, generator=gen), torch.rand(3, 4, generator=gen)
+    t = torch.tensor([3, 0, 1])  # class indices of z (C = 4)
     w, b = torch.randn(2, 4, generator=gen), torch.randn(2, generator=gen)
     w2, b2 = torch.randn(3, 2, generator=gen), torch.randn(3, generator=gen)
     w3 = torch.randn(1, 3, generator=gen)
@@ -78,7 +79,24 @@ def _class_cases():
         ("SigmoidCrossEntropyFunction", F.SigmoidCrossEntropyFunction, (z, y, "sum"), bce),
         ("SquaredErrorFunction", F.SquaredErrorFunction, (z, y, "none"), mse),
         ("leaky_relu(slope=-0.5)", F.leaky_relu, (z, -0.5), TF.leaky_relu),
-        ("bce_with_logits(none)", F.binary_cross_entropy_with_logits, (z, y, "none"), bce),
+        # C classes: the softmax output and the categorical cross-entropy
+        ("SoftmaxFunction", F.SoftmaxFunction, (z, 0), TF.softmax),
+        ("CrossEntropyFunction", F.CrossEntropyFunction, (z, t, "sum"),
+         _with_reduction(TF.cross_entropy)),
+        ("cross_entropy(probabilities, none)", _with_reduction(F.cross_entropy),
+         (z, torch.softmax(y, -1), "none"), _with_reduction(TF.cross_entropy)),
+        ("DenseSoftmaxCrossEntropyFunction", F.DenseSoftmaxCrossEntropyFunction,
+         (z, w, b, torch.softmax(y[:, :2], -1)),
+         lambda z, w, b, y: TF.cross_entropy(TF.linear(z, w, b), y)),
+        ("dense_network_cross_entropy(softmax, leaky_relu 0.2, 3 layers)",
+         functools.partial(F.dense_network_cross_entropy, activation="leaky_relu",
+                           negative_slope=0.2, output="softmax"),
+         (z, t.clamp(max=1), w, b, w2, b2, torch.randn(2, 3, generator=gen), None),
+         lambda z, y, w, b, w2, b2, w3, b3: TF.cross_entropy(
+             TF.linear(TF.leaky_relu(TF.linear(TF.leaky_relu(TF.linear(z, w, b), 0.2), w2, b2),
+                                     0.2), w3, b3), y)),
+        ("bce_with_logits(none)", _with_reduction(F.binary_cross_entropy_with_logits),
+         (z, y, "none"), bce),
         ("dense(bias=None)", F.dense, (z, w, None), TF.linear),
         ("dense_network_cross_entropy(1 layer, bias=None)",
          functools.partial(F.dense_network_cross_entropy, activation="relu"),

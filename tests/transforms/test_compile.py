@@ -182,8 +182,8 @@ def test_eager_class_has_jvp_and_compiled_call_avoids_it(case):
     with jvp, whose direct compilation is refused ("Unsupported custom jvp"); the public
     function, picked under Dynamo, compiles as one graph with no jvp in sight. Eager calls
     outside a dual level (no dual tensor can exist there) get the class without jvp."""
-    args = [t.detach().requires_grad_() if isinstance(t, torch.Tensor) else t
-            for t in case.inputs]
+    args = [t.detach().requires_grad_() if isinstance(t, torch.Tensor) and t.is_floating_point()
+            else t for t in case.inputs]
     with forward_ad.dual_level():
         eager_cls = case.fn(*args).grad_fn._forward_cls
     assert defines_jvp(eager_cls)
@@ -193,7 +193,7 @@ def test_eager_class_has_jvp_and_compiled_call_avoids_it(case):
     torch._dynamo.reset()
     counter = CompileCounterWithBackend("eager")
     f = over_tensors(case, case.fn)
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    tensors = [a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
     torch.compile(f, backend=counter, fullgraph=True)(*tensors)
     assert counter.frame_count == 1
     with pytest.raises(torch._dynamo.exc.Unsupported, match="jvp"):

@@ -10,18 +10,20 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
+from typing import Any, cast
 
 import numpy as np
 import torch
+from torch import Tensor
 
 from torchnn.bench import measure as M
 from torchnn.bench.numpy_ref import logreg_loop_step, logreg_vectorised_step
 from torchnn.bench.report import check_targets, markdown
-from torchnn.bench.variants import SIZES, VARIANTS, Problem, build_variants, parse_size
+from torchnn.bench.variants import OUTPUT_OF, SIZES, VARIANTS, Problem, build_variants, parse_size
 
 __all__ = ["main", "run", "run_cell", "memory_table", "flower_loop", "logreg"]
 
-DEFAULT_SIZES = "flower,wdbc,mnist,cat,large"
+DEFAULT_SIZES = "flower,wdbc,mnist,mnist10,cat,large"
 GRAPH_MAX_PARAMS = 1_000_000  # CUDA-graph capture of the whole step for networks up to this
 BIG_FLOPS = 10e9  # sizes with more GEMM FLOPs per step get at most 5 interleaved repeats
 MEMORY_VARIANTS = ("autograd", "autograd-network", "autograd-recompute", "torch.nn")
@@ -94,10 +96,11 @@ def run_cell(p: Problem, names: tuple[str, ...], repeats: int, min_block: float,
     times = M.interleaved_times(steps, repeats, min_block, device=p.device)
     gemm = median(times.pop("gemm"))
     base = times.get("torch.nn")
-    cell = {"size": p.name, "dims": p.dims, "m": p.m, "activation": p.activation,
-            "repeats": repeats, "gflop": p.flops / 1e9, "gemm_s": gemm,
-            "gemm_gflops": p.flops / gemm / 1e9, "activation_bytes": p.activation_bytes,
-            "variants": {}}
+    cell: dict[str, Any] = {
+        "size": p.name, "dims": p.dims, "m": p.m, "activation": p.activation,
+        "repeats": repeats, "gflop": p.flops / 1e9, "gemm_s": gemm,
+        "gemm_gflops": p.flops / gemm / 1e9, "activation_bytes": p.activation_bytes,
+        "variants": {}}
     for name, ts in times.items():
         med = median(ts)
         row = cell["variants"][name] = {
@@ -106,8 +109,8 @@ def run_cell(p: Problem, names: tuple[str, ...], repeats: int, min_block: float,
             "speedup": base and median(base) / med, "speedup_best": base and min(base) / min(ts)}
         if name in variants:  # (not the CUDA-graph rows)
             row["saved_ratio"] = _saved_ratio(p, variants[name])
-            if variants[name].held is not None:
-                row["held_bytes"] = variants[name].held()  # gd_step's buffers, after the steps
+            if (held := variants[name].held) is not None:
+                row["held_bytes"] = held()  # gd_step's buffers, after the steps
             if p.device == "cuda":
                 row["peak_cuda_bytes"] = M.peak_cuda_bytes(variants[name].step)
     return cell
@@ -118,7 +121,7 @@ def memory_table(size: str, device: str) -> list[dict]:
     name, dims, m = parse_size(size)
     rows = []
     for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
-        p = Problem(name, dims, m, act, device=device)
+        p = Problem(name, dims, m, act, device=device, output=OUTPUT_OF.get(name, "sigmoid"))
         rows.append({"size": name, "activation": act, "ratios": {
             k: _saved_ratio(p, v) for k, v in build_variants(p, MEMORY_VARIANTS).items()}})
     return rows
@@ -161,7 +164,8 @@ def logreg(quick: bool) -> dict:
         w, b = np.zeros(n_x), 0.0
         for _ in range(3):
             w, b = step(w, b)
-        ends[key] = net.layers[0].weight.detach().numpy()[0].copy() if key == "torchnn_s" else w
+        weight = cast(Tensor, net.layers[0].weight)
+        ends[key] = weight.detach().numpy()[0].copy() if key == "torchnn_s" else w
         times = []
         for _ in range(3 if key == "loop_s" else 9):
             t0 = time.perf_counter()
@@ -215,12 +219,14 @@ def run(argv: list[str] | None = None) -> dict:
     t_start, results = time.perf_counter(), []
     for name, dims, m in sizes:
         for act in [a for a in args.activations.split(",") if a]:
-            p = Problem(name, dims, m, act, device=args.device)
+            p = Problem(name, dims, m, act, device=args.device,
+                        output=OUTPUT_OF.get(name, "sigmoid"))
             results.append(run_cell(p, names, repeats, 0.005 if args.quick else 0.01, notes))
             print(f"  {name} {act}: done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr)
     mem_size = args.memory_size or ("mnist" if "mnist" in [s[0] for s in sizes] else sizes[0][0])
-    report = {"meta": meta, "results": results, "memory": memory_table(mem_size, args.device),
-              "notes": notes}
+    report: dict[str, Any] = {
+        "meta": meta, "results": results, "memory": memory_table(mem_size, args.device),
+        "notes": notes}
     if any(s[0] == "flower" for s in sizes) and not args.quick and args.device == "cpu":
         report["flower_10k_runs_s"] = flower_loop()
         report["flower_10k_s"] = median(report["flower_10k_runs_s"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -81,7 +82,7 @@ def gemm_step(dims: list[int], m: int, dtype: torch.dtype, device: str) -> Calla
     shapes = []
     for l, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
         shapes += [(m, n_in, n_out), (n_out, m, n_in)] + ([(m, n_out, n_in)] if l > 1 else [])
-    opts = {"dtype": dtype, "device": device}
+    opts: dict[str, Any] = {"dtype": dtype, "device": device}
     mats = [(torch.randn(a, k, **opts), torch.randn(k, b, **opts), torch.empty(a, b, **opts))
             for a, k, b in shapes]
 
@@ -92,7 +93,7 @@ def gemm_step(dims: list[int], m: int, dtype: torch.dtype, device: str) -> Calla
     return run
 
 
-def _unique_bytes(tensors: list[Tensor], exclude: list[Tensor] = ()) -> int:
+def _unique_bytes(tensors: list[Tensor], exclude: Sequence[Tensor] = ()) -> int:
     """Bytes of the distinct storages among ``tensors``, leaving out those of ``exclude``."""
     skip = {t.untyped_storage().data_ptr() for t in exclude}
     seen = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import torch
@@ -19,7 +20,8 @@ from torchnn.bench.floors import bare_function_forward, kernels_step
 from torchnn.bench.numpy_ref import NumpyNetwork
 from torchnn.nn.network import DeepNetwork
 
-__all__ = ["SIZES", "Problem", "Variant", "VARIANTS", "parse_size", "build_variants"]
+__all__ = ["SIZES", "OUTPUT_OF", "Problem", "Variant", "VARIANTS", "parse_size",
+           "build_variants"]
 
 # name -> (layer_dims, m): the seed's networks at the sizes the course trains them
 SIZES: dict[str, tuple[list[int], int]] = {
@@ -29,7 +31,10 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "mnist": ([784, 256, 256, 1], 256),  # 28x28 images, one mini-batch
     "cat": ([12288, 20, 7, 5, 1], 209),  # the course's 4-layer cat network, 64x64x3 images
     "large": ([2048, 2048, 2048, 1], 4096),  # GEMM-bound
+    "mnist10": ([784, 256, 256, 10], 256),  # 10 digits: softmax output, one label of C
 }
+OUTPUT_OF = {"mnist10": "softmax"}  # the sizes whose output is not the seed's sigmoid
+SIGMOID_ONLY = ("numpy", "kernels", "bare-fn")  # references written for the sigmoid output
 VARIANTS = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
             "autograd-recompute", "torch.nn", "compiled", "numpy", "kernels", "bare-fn")
 # NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
@@ -62,19 +67,23 @@ class Problem:
     dtype: torch.dtype = torch.float32
     device: str = "cpu"
     seed: int = 0
+    output: str = "sigmoid"  # or "softmax": y holds class indices (m,), C = dims[-1]
     x: Tensor = field(init=False, repr=False)
     y: Tensor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         g = torch.Generator().manual_seed(self.seed)
         self.x = torch.randn(self.m, self.dims[0], generator=g, dtype=self.dtype).to(self.device)
+        if self.output == "softmax":  # class indices (m,), as nn.CrossEntropyLoss takes them
+            self.y = torch.randint(0, self.dims[-1], (self.m,), generator=g).to(self.device)
+            return
         y = torch.rand(self.m, self.dims[-1], generator=g) > 0.5
         self.y = y.to(self.device, self.dtype)
 
     def network(self) -> DeepNetwork:
         """The shared starting point: He-initialised weights, zero biases (seed §2.4)."""
         g = torch.Generator().manual_seed(self.seed + 1)
-        return DeepNetwork(self.dims, self.activation, init="he", generator=g,
+        return DeepNetwork(self.dims, self.activation, self.output, init="he", generator=g,
                            dtype=self.dtype).to(self.device)
 
     @property
@@ -117,7 +126,7 @@ def _sgd(params: list[Tensor], lr: float, cost: Callable[[], Tensor]) -> Callabl
 
 
 def _net_params(net: DeepNetwork) -> list[Tensor]:
-    return [t for lay in net.layers for t in (lay.weight, lay.bias)]
+    return [cast(Tensor, t) for lay in net.layers for t in (lay.weight, lay.bias)]
 
 
 def _explicit(name: str, p: Problem, net0: DeepNetwork) -> Variant:
@@ -153,8 +162,9 @@ def _autograd(name: str, p: Problem, net0: DeepNetwork) -> Variant:
 
 
 def _torch_nn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
-    seq = nn.Sequential(*list(net0.to_torch())[:-1])  # logits: drop the final Sigmoid
-    loss_fn, x, y = nn.BCEWithLogitsLoss(), p.x, p.y
+    seq = nn.Sequential(*list(net0.to_torch())[:-1])  # logits: drop the final Sigmoid / Softmax
+    loss_fn = nn.CrossEntropyLoss() if p.output == "softmax" else nn.BCEWithLogitsLoss()
+    x, y = p.x, p.y
 
     def loss(x, y):
         return loss_fn(seq(x), y)
@@ -171,8 +181,8 @@ def _torch_nn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
 
 
 def _numpy(name: str, p: Problem, net0: DeepNetwork) -> Variant:
-    ref = NumpyNetwork([lay.weight.detach().cpu().numpy() for lay in net0.layers],
-                       [lay.bias.detach().cpu().numpy() for lay in net0.layers],
+    ref = NumpyNetwork([cast(Tensor, lay.weight).detach().cpu().numpy() for lay in net0.layers],
+                       [cast(Tensor, lay.bias).detach().cpu().numpy() for lay in net0.layers],
                        p.activation, net0.negative_slope)
     X = np.ascontiguousarray(p.x.cpu().double().numpy().T)  # (n_x, m): the seed's columns
     Y = np.ascontiguousarray(p.y.cpu().double().numpy().T)
@@ -198,8 +208,9 @@ _BUILDERS = {"explicit": _explicit, "recompute": _explicit, "backprop": _backpro
 
 def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, Variant]:
     """The requested variants of problem ``p``, each from the same starting weights (numpy on
-    the CPU only)."""
+    the CPU only; the sigmoid-only references not for a softmax output)."""
     if bad := [n for n in names if n not in _BUILDERS]:
         raise ValueError(f"unknown variant(s) {bad}; expected some of {list(VARIANTS)}")
     net0 = p.network()
+    names = tuple(n for n in names if p.output == "sigmoid" or n not in SIGMOID_ONLY)
     return {n: _BUILDERS[n](n, p, net0) for n in names if n != "numpy" or p.device == "cpu"}

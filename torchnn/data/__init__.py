@@ -9,6 +9,14 @@ mini-batch loading. Its fitted state travels in checkpoints, so a trained model 
 from torchnn.data.base import TabularDataModule
 from torchnn.data.checks import TASKS, split_indices
 from torchnn.data.csv_table import CSVDataModule, read_csv_table
+from torchnn.data.multiclass_sets import (
+    DigitsDataModule,
+    IrisDataModule,
+    SpiralDataModule,
+    load_digits_arrays,
+    load_iris_arrays,
+    make_spiral,
+)
 from torchnn.data.predict import PredictRows
 from torchnn.data.reader import read_csv_header, read_csv_values
 from torchnn.data.registry import DATASETS, make_datamodule
@@ -32,14 +40,20 @@ __all__ = [
     "CSVDataModule",
     "CirclesDataModule",
     "DiabetesDataModule",
+    "DigitsDataModule",
+    "IrisDataModule",
     "FlowerDataModule",
     "MoonsDataModule",
     "PredictRows",
+    "SpiralDataModule",
     "TabularDataModule",
     "load_breast_cancer_arrays",
     "load_diabetes_arrays",
+    "load_digits_arrays",
+    "load_iris_arrays",
     "make_datamodule",
     "make_flower",
+    "make_spiral",
     "read_csv_header",
     "read_csv_table",
     "read_csv_values",

@@ -35,8 +35,10 @@ class TabularDataModule(LightningDataModule):
     Args:
         X: features, shape ``(m, n_x)``; any real dtype, must be finite. ``None`` builds a module
             without a table, for prediction only: its state comes from :meth:`load_state_dict`.
-        y: targets, shape ``(m,)`` or ``(m, 1)``; labels in ``{0, 1}`` when ``task="binary"``.
-        task: ``"binary"`` (labels 0/1) or ``"regression"`` (real targets).
+        y: targets, shape ``(m,)`` or ``(m, 1)``; labels in ``{0, 1}`` when ``task="binary"``,
+            integer class labels ``0 .. C-1`` when ``task="multiclass"``.
+        task: ``"binary"`` (labels 0/1), ``"multiclass"`` (one class out of C) or
+            ``"regression"`` (real targets).
         batch_size: examples per batch; ``None`` means full batch (one batch per epoch holding
             the whole split, in a fixed order).
         val_fraction: share of examples held out for validation, in ``[0, 1)``. ``0.0`` means no
@@ -49,15 +51,20 @@ class TabularDataModule(LightningDataModule):
         standardize_target: standardise the target with training-split statistics
             (regression only; ignored for binary tasks).
         num_workers: DataLoader worker processes (0 loads in the main process).
-        stratify: keep each class's share in every split (binary tasks only); the default
-            ``False`` gives the plain seeded split.
+        stratify: keep each class's share in every split (classification tasks only); the
+            default ``False`` gives the plain seeded split.
         feature_names: names of the ``n_x`` columns (``None``: ``x1, x2, ...``); files of new
             rows are matched to them.
         target_name: name of the target, for files of new rows and for prediction files.
+        classes: ``task="multiclass"`` only: the name of each class, label c named
+            ``classes[c]`` (``None``: ``"0", "1", ..., "C-1"`` with C = the largest label + 1).
 
     Shape:
-        - ``train_dataset[i]``: ``(x, y)``, ``x`` of shape ``(n_x,)`` and ``y`` of shape ``(1,)``.
-        - ``full_train_tensors()``: ``X`` of shape ``(m_train, n_x)``, ``y`` of ``(m_train, 1)``.
+        - ``train_dataset[i]``: ``(x, y)``, ``x`` of shape ``(n_x,)`` and ``y`` of shape ``(1,)``
+          (float32); for ``task="multiclass"`` ``y`` is the class index, a 0-d int64 tensor, so a
+          batch's ``y`` has shape ``(m,)`` (what ``torch.nn.functional.cross_entropy`` takes).
+        - ``full_train_tensors()``: ``X`` of shape ``(m_train, n_x)``, ``y`` of ``(m_train, 1)``
+          (``(m_train,)`` int64 for multiclass).
 
     Examples:
         >>> dm = TabularDataModule(np.eye(4), np.array([0, 1, 0, 1]), task="binary",
@@ -86,12 +93,13 @@ class TabularDataModule(LightningDataModule):
         stratify: bool = False,  # False keeps the splits of earlier versions
         feature_names: list[str] | None = None,  # None: x1, x2, ...
         target_name: str = "y",
+        classes: list[str] | None = None,  # multiclass: None names them "0", ..., "C-1"
     ) -> None:
         super().__init__()
         validate_options(val_fraction, test_fraction, batch_size, num_workers)
-        if stratify and task != "binary":
-            raise ValueError(f"stratify needs task='binary' (classes to keep in proportion), "
-                             f"got task={task!r}")
+        if stratify and task not in ("binary", "multiclass"):
+            raise ValueError(f"stratify needs task='binary' or 'multiclass' (classes to keep in "
+                             f"proportion), got task={task!r}")
         if X is None:  # prediction only: the fitted state comes from a checkpoint
             if task not in TASKS or feature_names is None:
                 raise ValueError(f"a module without a table needs feature_names and a task in "
@@ -104,7 +112,7 @@ class TabularDataModule(LightningDataModule):
             self.train_indices, self.val_indices, self.test_indices = split_indices(
                 len(self._X), val_fraction, test_fraction, seed, self._y if stratify else None
             )
-        n_x = len(feature_names) if self._X is None else self._X.shape[1]
+        n_x = len(feature_names or []) if self._X is None else self._X.shape[1]
         names = [f"x{j + 1}" for j in range(n_x)] if feature_names is None else [
             str(name) for name in feature_names]
         if len(set(names)) != len(names) or len(names) != n_x:
@@ -128,6 +136,8 @@ class TabularDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.stratify = stratify
         self.feature_names, self.target_name = names, str(target_name)
+        #: multiclass: the class names, label c named ``classes[c]``; None for other tasks
+        self.classes: list[str] | None = _class_names(task, self._y, classes)
         self.mean_: np.ndarray | None = None  # the fitted state: set by setup or load_state_dict
         self.std_: np.ndarray | None = None
         self.target_mean_, self.target_std_ = 0.0, 1.0
@@ -144,25 +154,42 @@ class TabularDataModule(LightningDataModule):
         return len(self.feature_names)
 
     @property
+    def num_classes(self) -> int | None:
+        """C: the number of classes (2 for a binary task, None for regression)."""
+        if self.task == "multiclass":
+            return None if self.classes is None else len(self.classes)
+        return 2 if self.task == "binary" else None
+
+    @property
+    def num_outputs(self) -> int:
+        """n[L], the output units a network for this data needs: C for a multiclass task (a
+        softmax output), 1 otherwise (one sigmoid unit, or one value)."""
+        return self.num_classes if self.task == "multiclass" and self.num_classes else 1
+
+    @property
     def num_examples(self) -> int:
         """Number of examples ``m`` in the whole table, before splitting (0 without a table)."""
         return 0 if self._X is None else int(self._X.shape[0])
 
     def setup(self, stage: str | None = None) -> None:
         """Fit the standardisation on the training split (unless restored) and build datasets."""
-        if self._X is None or self.train_dataset is not None:  # Lightning calls it per stage
+        if self._X is None or self._y is None or self.train_dataset is not None:  # per stage
             return
+        X, Y = self._X, self._y  # the table (a name the type checker sees in dataset())
         train, val, test = self.train_indices, self.val_indices, self.test_indices
         if self.mean_ is None:  # not restored from a checkpoint: fit on the training split
-            self.mean_, self.std_ = _fit_scale(self._X[train], self.standardize)
-            y_mean, y_std = _fit_scale(self._y[train, None], self.standardize_target)
+            self.mean_, self.std_ = _fit_scale(X[train], self.standardize)
+            y_mean, y_std = _fit_scale(Y[train, None], self.standardize_target)
             self.target_mean_, self.target_std_ = float(y_mean[0]), float(y_std[0])
 
         def dataset(index: np.ndarray) -> TensorDataset:
-            x = (self._X[index] - self.mean_) / self.std_  # (m_split, n_x)
-            t = (self._y[index, None] - self.target_mean_) / self.target_std_  # (m_split, 1)
-            return TensorDataset(torch.as_tensor(x, dtype=torch.float32),
-                                 torch.as_tensor(t, dtype=torch.float32))
+            x = (X[index] - self.mean_) / self.std_  # (m_split, n_x)
+            if self.task == "multiclass":  # class indices (m_split,) int64
+                t = torch.as_tensor(Y[index], dtype=torch.int64)
+            else:
+                t = torch.as_tensor((Y[index, None] - self.target_mean_) / self.target_std_,
+                                    dtype=torch.float32)  # (m_split, 1)
+            return TensorDataset(torch.as_tensor(x, dtype=torch.float32), t)
 
         self.train_dataset = dataset(train)
         self.val_dataset = dataset(val) if len(val) else self.train_dataset
@@ -175,16 +202,20 @@ class TabularDataModule(LightningDataModule):
 
         Keys: ``task`` (str), ``feature_names`` (list of str, in column order), ``target_name``
         (str), ``mean`` and ``std`` (float64 tensors ``(n_x,)``), ``target_mean`` and
-        ``target_std`` (floats; 0 and 1 unless the target is standardised). Empty before a fit
-        or a restore. Every value loads with ``torch.load(weights_only=True)``.
+        ``target_std`` (floats; 0 and 1 unless the target is standardised), and ``classes``
+        (list of str) for a multiclass task. Empty before a fit or a restore. Every value loads
+        with ``torch.load(weights_only=True)``.
         """
         self.setup()
         if self.mean_ is None:
             return {}
-        return {"task": self.task, "feature_names": list(self.feature_names),
-                "target_name": self.target_name, "mean": torch.tensor(self.mean_),
-                "std": torch.tensor(self.std_), "target_mean": self.target_mean_,
-                "target_std": self.target_std_}
+        state = {"task": self.task, "feature_names": list(self.feature_names),
+                 "target_name": self.target_name, "mean": torch.tensor(self.mean_),
+                 "std": torch.tensor(self.std_), "target_mean": self.target_mean_,
+                 "target_std": self.target_std_}
+        if self.classes is not None:
+            state["classes"] = list(self.classes)
+        return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s fitted state (Lightning calls it when loading a checkpoint).
@@ -203,6 +234,8 @@ class TabularDataModule(LightningDataModule):
         self.std_ = state_dict["std"].to(torch.float64).cpu().numpy()
         self.target_mean_ = float(state_dict["target_mean"])
         self.target_std_ = float(state_dict["target_std"])
+        if "classes" in state_dict:
+            self.classes = [str(c) for c in state_dict["classes"]]
         self.train_dataset = self.val_dataset = self.test_dataset = self.predict_rows = None
         if isinstance(self.predict_data, (str, Path)):  # a file that cannot match fails now
             match_columns(read_csv_header(self.predict_data, self.delimiter), self.feature_names,
@@ -262,6 +295,7 @@ class TabularDataModule(LightningDataModule):
 
     def _held_out_rows(self) -> PredictRows:
         self._require_table()
+        assert self._X is not None and self._y is not None  # _require_table raised otherwise
         index = self.test_indices if len(self.test_indices) else (
             self.val_indices if len(self.val_indices) else self.train_indices)
         index = np.sort(index)  # table order
@@ -340,3 +374,18 @@ def _fit_scale(X: np.ndarray, enabled: bool) -> tuple[np.ndarray, np.ndarray]:
     mean, std = X.mean(axis=0), X.std(axis=0)
     # NOTE: a constant feature (std == 0) would divide by zero; scale it by 1 instead.
     return mean, np.where(std > 0, std, 1.0)
+
+
+def _class_names(task: str, y: np.ndarray | None, classes: list[str] | None) -> list[str] | None:
+    """A multiclass task's class names: ``classes``, or "0" .. "C-1" with C = max label + 1."""
+    if task != "multiclass":
+        return None
+    if classes is None:
+        return None if y is None else [str(c) for c in range(int(y.max()) + 1)]
+    names = [str(c) for c in classes]
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ValueError(f"classes must be at least two unique names, got {names}")
+    if y is not None and y.max() >= len(names):
+        raise ValueError(f"label {int(y.max())} has no name in classes {names}; expected labels "
+                         f"0 .. {len(names) - 1}")
+    return names

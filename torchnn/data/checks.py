@@ -2,10 +2,12 @@
 
 import numpy as np
 
-TASKS = ("binary", "regression")
+TASKS = ("binary", "regression", "multiclass")
 
 
-def validate_arrays(X: np.ndarray, y: np.ndarray, task: str) -> tuple[np.ndarray, np.ndarray]:
+def validate_arrays(
+    X: np.ndarray, y: np.ndarray | None, task: str  # y None: refused below, shape ()
+) -> tuple[np.ndarray, np.ndarray]:
     """Check shapes, finiteness and labels; return ``X`` as (m, n_x) and ``y`` as (m,) float64."""
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}, got {task!r}")
@@ -26,6 +28,10 @@ def validate_arrays(X: np.ndarray, y: np.ndarray, task: str) -> tuple[np.ndarray
     if task == "binary" and not np.isin(y, (0.0, 1.0)).all():
         bad_value = y[~np.isin(y, (0.0, 1.0))][0]
         raise ValueError(f"binary task needs labels in {{0, 1}}, got label {bad_value}")
+    if task == "multiclass" and not (np.all(y >= 0) and np.all(y == np.round(y))):
+        bad_value = y[(y < 0) | (y != np.round(y))][0]
+        raise ValueError(f"multiclass task needs integer class labels 0, 1, ..., C-1, got label "
+                         f"{bad_value}")
     return X, y
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from torchnn.data.base import TabularDataModule
 from torchnn.data.csv_table import CSVDataModule
+from torchnn.data.multiclass_sets import DigitsDataModule, IrisDataModule, SpiralDataModule
 from torchnn.data.sklearn_sets import BreastCancerDataModule, DiabetesDataModule
 from torchnn.data.synthetic import CirclesDataModule, FlowerDataModule, MoonsDataModule
 
@@ -14,6 +15,9 @@ DATASETS: dict[str, type[TabularDataModule]] = {
     "breast_cancer": BreastCancerDataModule,
     "diabetes": DiabetesDataModule,
     "csv": CSVDataModule,
+    "digits": DigitsDataModule,  # multiclass: 10 digits
+    "iris": IrisDataModule,  # multiclass: 3 species
+    "spiral": SpiralDataModule,  # multiclass: K arms
 }
 
 

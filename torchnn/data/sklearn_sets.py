@@ -1,7 +1,6 @@
 """Real tables from the copies scikit-learn ships with its wheel (nothing is downloaded)."""
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from torchnn.data.base import TabularDataModule
 
@@ -11,6 +10,9 @@ def load_breast_cancer_arrays() -> tuple[np.ndarray, np.ndarray]:
 
     NOTE: scikit-learn's coding is kept: ``y = 0`` is malignant (212 cases), ``y = 1`` benign (357).
     """
+    # NOTE: imported here, not at the top: every torchnn command would pay for it
+    from sklearn.datasets import load_breast_cancer
+
     X, y = load_breast_cancer(return_X_y=True)
     return X.astype(np.float64), y.astype(np.float64)
 
@@ -20,6 +22,8 @@ def load_diabetes_arrays() -> tuple[np.ndarray, np.ndarray]:
 
     NOTE: scikit-learn ships the features already centred and scaled (``scaled=True``).
     """
+    from sklearn.datasets import load_diabetes
+
     X, y = load_diabetes(return_X_y=True)
     return X.astype(np.float64), y.astype(np.float64)
 
@@ -50,6 +54,8 @@ class BreastCancerDataModule(TabularDataModule):
         num_workers: int = 0,  # the data is small: load in the main process
         stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
+        from sklearn.datasets import load_breast_cancer
+
         X, y = load_breast_cancer_arrays()
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
@@ -86,6 +92,8 @@ class DiabetesDataModule(TabularDataModule):
         standardize_target: bool = True,  # raw targets reach ~346: keeps the MSE near 1
         num_workers: int = 0,  # the data is small: load in the main process
     ) -> None:
+        from sklearn.datasets import load_diabetes
+
         X, y = load_diabetes_arrays()
         super().__init__(X, y, task="regression", batch_size=batch_size,
                          val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,

@@ -1,7 +1,6 @@
 """Two-dimensional binary data sets made by code: the seed's planar "flower", moons, circles."""
 
 import numpy as np
-from sklearn.datasets import make_circles, make_moons
 
 from torchnn.data.base import TabularDataModule
 
@@ -114,6 +113,9 @@ class MoonsDataModule(TabularDataModule):
         num_workers: int = 0,  # the data is tiny: load in the main process
         stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
+        # NOTE: imported here, not at the top: every torchnn command would pay for it
+        from sklearn.datasets import make_moons
+
         X, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
@@ -151,6 +153,8 @@ class CirclesDataModule(TabularDataModule):
         num_workers: int = 0,  # the data is tiny: load in the main process
         stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
+        from sklearn.datasets import make_circles
+
         X, y = make_circles(n_samples=n_samples, noise=noise, factor=factor, random_state=seed)
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,

@@ -2,7 +2,7 @@
 
 Each function is backed by a ``torch.autograd.Function`` whose backward is the seed's formula,
 read from one record per activation (``activations.ACTIVATIONS``) and per output layer
-(``costs.OUTPUTS``).
+(``costs.OUTPUTS``; the C-class softmax output's formulas in ``softmax``).
 """
 
 from torchnn.functional.activations import (
@@ -50,7 +50,23 @@ from torchnn.functional.layer import (
     dense_activation,
     dense_cross_entropy,
 )
-from torchnn.functional.network import DenseNetworkFunction, dense_network_cross_entropy
+from torchnn.functional.network import (
+    DenseNetworkFunction,
+    DenseNetworkSoftmaxFunction,
+    dense_network_cross_entropy,
+)
+from torchnn.functional.softmax import (
+    CrossEntropyFunction,
+    SoftmaxFunction,
+    cross_entropy,
+    softmax,
+    softmax_cross_entropy_delta,
+    softmax_grad,
+)
+from torchnn.functional.softmax_layer import (
+    DenseSoftmaxCrossEntropyFunction,
+    dense_softmax_cross_entropy,
+)
 
 __all__ = [
     "ACTIVATIONS", "Activation", "OUTPUTS", "Output",
@@ -63,4 +79,8 @@ __all__ = [
     "identity", "identity_backward", "leaky_relu", "leaky_relu_backward", "linear", "mse_loss",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "squared_error_delta", "tanh",
     "tanh_backward",
+    # C classes: softmax output, categorical cross-entropy
+    "CrossEntropyFunction", "DenseNetworkSoftmaxFunction", "DenseSoftmaxCrossEntropyFunction",
+    "SoftmaxFunction", "cross_entropy", "dense_softmax_cross_entropy", "softmax",
+    "softmax_cross_entropy_delta", "softmax_grad",
 ]

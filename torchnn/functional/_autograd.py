@@ -11,6 +11,7 @@ It also holds the one helper that writes each autograd Function's twin (see :fun
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import torch
 import torch.autograd.forward_ad as _forward_ad
@@ -18,7 +19,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 __all__ = ["twin", "save", "call", "transforms_active", "is_wrapped", "any_autocast",
-           "autocast_state", "autocast_replay", "add_all_"]
+           "autocast_state", "autocast_replay", "add_all_", "view_base"]
 
 try:  # torch 2.6-2.13
     from torch._C._functorch import is_legacy_batchedtensor as _is_legacy_batched
@@ -26,7 +27,7 @@ try:  # torch 2.6-2.13
     from torch._C._functorch import peek_interpreter_stack as _interpreter_stack
     from torch._C._functorch import unwrap_if_dead as _unwrap_if_dead
 except ImportError:  # pragma: no cover - a torch without them takes the public routes
-    _interpreter_stack = _functorch_level = _is_legacy_batched = _unwrap_if_dead = None
+    _interpreter_stack = _functorch_level = _is_legacy_batched = _unwrap_if_dead = None  # type: ignore[assignment]
 
 _HAS_DUAL_LEVEL = isinstance(getattr(_forward_ad, "_current_level", None), int)
 _AUTOCAST_DEVICES = ("cpu", "cuda", "xpu", "mps", "hpu", "xla", "mtia")
@@ -69,6 +70,16 @@ def _in_dual_level() -> bool:
     return not _HAS_DUAL_LEVEL or _forward_ad._current_level >= 0
 
 
+def view_base(t: Tensor) -> Tensor | None:
+    """The tensor ``t`` is a view of (``Tensor._base``), or None: an in-place op on a view of a
+    leaf that requires grad is refused before it writes, as PyTorch refuses it.
+
+    Fallback: None, so only a leaf itself is refused up front (Function.apply still refuses a
+    view of one, after the forward has run).
+    """
+    return getattr(t, "_base", None)
+
+
 def add_all_(tensors: list[Tensor], others: list[Tensor], alpha: float) -> None:
     """``t.add_(o, alpha=alpha)`` for each pair, as one multi-tensor call where torch has it
     (``torch.optim``'s ``_foreach`` ops: one dispatch instead of one per parameter)."""
@@ -104,7 +115,7 @@ def twin(cls: type[Function]) -> type[Function]:
     eager = type(f"{cls.__name__}WithJvp", (cls,), {
         "__module__": cls.__module__, "__doc__": cls.__doc__,
         "setup_context": staticmethod(setup_context), "jvp": cls.__dict__["tangent"]})
-    cls.eager = eager
+    cls.eager = eager  # type: ignore[attr-defined]
     return cls
 
 
@@ -128,8 +139,8 @@ def call(cls: type[Function], *args):
     if torch.compiler.is_compiling():
         return cls.apply(*args)
     if _unwrap_if_dead is None or transforms_active():
-        return cls.eager.apply(*args)
-    fn = cls.eager if _in_dual_level() else cls
+        return cls.eager.apply(*args)  # type: ignore[attr-defined]
+    fn: Any = cls.eager if _in_dual_level() else cls  # type: ignore[attr-defined]
     return super(Function, fn).apply(
         *[_unwrap_if_dead(a) if isinstance(a, Tensor) else a for a in args])
 
@@ -152,7 +163,7 @@ def autocast_state(t: Tensor) -> tuple[str, bool, torch.dtype] | None:
     return device, torch.is_autocast_enabled(device), torch.get_autocast_dtype(device)
 
 
-def autocast_replay(state: tuple[str, bool, torch.dtype] | None, grad: Tensor):
+def autocast_replay(state: tuple[str, bool, torch.dtype | None] | None, grad: Tensor):
     """A context manager that restores the forward's autocast ``state`` in backward: off if it
     was off, whatever autocast region the backward itself runs in."""
     if state is None:

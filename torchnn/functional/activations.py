@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor
 from torch.autograd import Function
 
-from torchnn._validate import check_floating
-from torchnn.functional._autograd import call, save, twin
+from torchnn._validate import check_floating, check_inplace
+from torchnn.functional._autograd import call, save, transforms_active, twin, view_base
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "sigmoid", "tanh", "relu",
            "leaky_relu", "identity", "SigmoidFunction", "TanhFunction", "ReLUFunction",
-           "LeakyReLUFunction", "sigmoid_backward", "tanh_backward", "relu_backward",
-           "leaky_relu_backward", "identity_backward"]
+           "LeakyReLUFunction", "InplaceActivationFunction", "sigmoid_backward", "tanh_backward",
+           "relu_backward", "leaky_relu_backward", "identity_backward"]
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ def _elementwise(name: str, doc: str) -> type[Function]:
         (a,) = ctx.saved_tensors
         return ACTIVATIONS[name].grad(z_t, a, 0.0)  # a diagonal Jacobian: the same rule
 
-    body = {"forward": forward, "setup_context": setup_context, "backward": backward,
-            "tangent": tangent}
+    body: dict[str, Callable[..., Any]] = {"forward": forward, "setup_context": setup_context,
+                                           "backward": backward, "tangent": tangent}
     return twin(type(doc.split(":")[0], (Function,), {
         **{k: staticmethod(f) for k, f in body.items()}, "__doc__": doc,
         "__module__": __name__, "generate_vmap_rule": True}))
@@ -175,6 +176,40 @@ class LeakyReLUFunction(Function):
         return ACTIVATIONS["leaky_relu"].grad(z_t, saved, ctx.slope)
 
 
+@twin
+class InplaceActivationFunction(Function):
+    """z := g(z) in place (relu_, leaky_relu_); dz = da * g'(z) from a (§2.3); saves a, which is
+    z's storage now. A negative slope is refused in backward, as PyTorch does: a no longer tells
+    the sign of z, and z is gone."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(z: Tensor, name: str, negative_slope: float) -> Tensor:
+        return ACTIVATIONS[name].forward_(z, negative_slope)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        z, ctx.name, ctx.slope = inputs
+        ctx.mark_dirty(z)
+        save(ctx, output)
+
+    @staticmethod
+    def backward(ctx, grad_a):
+        if ctx.slope < 0:
+            raise RuntimeError(f"leaky_relu(inplace=True) with negative_slope={ctx.slope}: "
+                               "backward needs the sign of z, which the overwritten output no "
+                               "longer tells (PyTorch refuses this too); expected a slope >= 0 "
+                               "or inplace=False")
+        (a,) = ctx.saved_tensors
+        return ACTIVATIONS[ctx.name].grad(grad_a, a, ctx.slope), None, None
+
+    @staticmethod
+    def tangent(ctx, z_t, _name_t, _slope_t):
+        (a,) = ctx.saved_tensors  # NOTE: an in-place forward's jvp updates z's tangent in place
+        return z_t.copy_(ACTIVATIONS[ctx.name].grad(z_t, a, ctx.slope))
+
+
 # ----------------------------------------------------------------------------------------------
 # functional API (same names and arguments as torch.nn.functional)
 # ----------------------------------------------------------------------------------------------
@@ -192,26 +227,42 @@ def tanh(input: Tensor) -> Tensor:
     return call(TanhFunction, input)
 
 
+def _activate_inplace(z: Tensor, name: str, slope: float) -> Tensor:
+    """g written over z and z returned, as torch's ``relu_`` / ``leaky_relu_``."""
+    check_inplace(z, view_base(z), name)
+    if z.requires_grad and not torch.is_grad_enabled():  # no graph: just g, and z returned
+        return ACTIVATIONS[name].forward_(z, slope)  # (Function.apply would return a new alias)
+    if torch.compiler.is_compiling() or transforms_active():
+        # NOTE: Dynamo and torch.func refuse a Function that returns its own dirty input: there
+        # the out-of-place Function's output is copied over z (same values and gradients)
+        out = call(ReLUFunction, z) if name == "relu" else call(LeakyReLUFunction, z, slope)
+        return z.copy_(out)
+    return call(InplaceActivationFunction, z, name, slope)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, z) elementwise (§2.2), with the hand-written derivative 1[a > 0].
 
-    ``inplace`` is accepted for drop-in compatibility with ``torch.nn.functional.relu``; the
-    result is always a new tensor, because the output is what backward needs.
+    ``inplace=True`` writes the result over ``input`` and returns it, as
+    ``torch.nn.functional.relu`` does; backward reads g' from that result.
     """
     check_floating(input, "input", "relu")
-    return call(ReLUFunction, input)
+    return _activate_inplace(input, "relu", 0.0) if inplace else call(ReLUFunction, input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """max(slope z, z) elementwise (§2.2), with the hand-written derivative (1 or slope).
 
     Any real ``negative_slope`` gives correct gradients (a negative slope saves z instead of a).
-    ``inplace`` is accepted for compatibility and ignored (see ``relu``).
+    ``inplace=True`` writes over ``input`` as ``relu`` does; with a negative slope its backward
+    raises, as PyTorch's does (z, which g' then needs, is overwritten).
     """
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
         raise TypeError(f"leaky_relu: negative_slope must be a real number, got "
                         f"{negative_slope!r} of type {type(negative_slope).__name__}")
     check_floating(input, "input", "leaky_relu")
+    if inplace:
+        return _activate_inplace(input, "leaky_relu", float(negative_slope))
     return call(LeakyReLUFunction, input, float(negative_slope))
 
 

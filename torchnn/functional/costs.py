@@ -13,6 +13,7 @@ Each pairing is one :class:`Output` record, read by the Functions and by the exp
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,12 @@ from torch.autograd import Function
 from torchnn._validate import check_floating, check_same_device, check_tensor
 from torchnn.functional._autograd import any_autocast, call, save, twin
 from torchnn.functional.activations import ACTIVATIONS, SigmoidFunction
+from torchnn.functional.softmax import (
+    examples,
+    softmax_cross_entropy_value,
+    softmax_output_delta,
+    softmax_target_grad,
+)
 
 __all__ = ["Output", "OUTPUTS", "binary_cross_entropy_with_logits", "mse_loss",
            "cross_entropy_loss_from_logits", "cross_entropy_value", "cross_entropy_delta",
@@ -90,7 +97,10 @@ class Output:
 
     ``activate(z)``: A^[L]. ``cost(z, y)``: J, the mean of the loss over every element.
     ``delta(z, y)``: dZ^[L] before the mean's 1/m (σ + cross-entropy: A - Y, eq. 2.9).
-    ``classifier``: whether Y holds labels (predictions threshold A^[L]).
+    ``classifier``: whether Y holds labels (predictions threshold A^[L], or take the arg max).
+    ``count(z)``: the number of terms J averages, the 1/m of eqs. 2.10-2.11: every element of
+    Z^[L] for the elementwise costs, the m rows for softmax (one loss per example).
+    ``target_grad(z, y)``: dL/dY before the mean's 1/m (for a target that needs a gradient).
     """
 
     name: str
@@ -98,6 +108,8 @@ class Output:
     cost: Callable[[Tensor, Tensor], Tensor]
     delta: Callable[[Tensor, Tensor], Tensor]
     classifier: bool
+    count: Callable[[Tensor], int] = Tensor.numel
+    target_grad: Callable[[Tensor, Tensor], Tensor] = lambda z, y: -z  # σ + cross-entropy
 
 
 def _relu_output_delta(z: Tensor, y: Tensor) -> Tensor:
@@ -109,9 +121,13 @@ OUTPUTS: dict[str, Output] = {o.name: o for o in (
     Output("sigmoid", torch.sigmoid, cross_entropy_value,
            lambda z, y: cross_entropy_delta(_sigmoid(z), y), classifier=True),
     Output("identity", lambda z: z, lambda z, y: (z - y).square().mean(), squared_error_delta,
-           classifier=False),
+           classifier=False, target_grad=lambda z, y: -squared_error_delta(z, y)),
     Output("relu", torch.relu, lambda z, y: (torch.relu(z) - y).square().mean(),
-           _relu_output_delta, classifier=False),
+           _relu_output_delta, classifier=False,
+           target_grad=lambda z, y: -squared_error_delta(torch.relu(z), y)),
+    # C classes: dZ = softmax(Z) - Y (eq. 2.9), J averaged over the m examples (softmax.py)
+    Output("softmax", lambda z: torch.softmax(z, -1), softmax_cross_entropy_value,
+           softmax_output_delta, classifier=True, count=examples, target_grad=softmax_target_grad),
 )}
 
 
@@ -213,26 +229,63 @@ def _cost(cls: type[Function], name: str, input: Tensor, target: Tensor, reducti
     return call(cls, input, target.to(input.dtype), reduction)
 
 
+def _legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """torch's deprecated ``size_average`` / ``reduce`` pair as a ``reduction``, read as torch
+    reads it: ``reduce=False`` gives "none", else ``size_average=False`` "sum", else "mean"."""
+    if size_average is None and reduce is None:
+        return reduction
+    for name, value in (("size_average", size_average), ("reduce", reduce)):
+        if value is not None and not isinstance(value, bool):  # NOTE: torch reads any truthy
+            raise TypeError(f"{name} must be a bool or None, got {value!r}; expected e.g. "
+                            f"reduction={value!r} as a keyword argument")
+    legacy = "none" if reduce is False else "sum" if size_average is False else "mean"
+    warnings.warn(f"size_average and reduce are deprecated (as in torch); use "
+                  f"reduction={legacy!r} instead", UserWarning, stacklevel=3)
+    return legacy
+
+
 def binary_cross_entropy_with_logits(
-    input: Tensor, target: Tensor, reduction: str = "mean"
+    input: Tensor, target: Tensor, weight: Tensor | None = None,
+    size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+    pos_weight: Tensor | None = None,
 ) -> Tensor:
     """The seed's cost J from z^[L], with backward dZ = (A - Y) / m (eq. 2.9).
 
-    Same arguments and semantics as ``torch.nn.functional.binary_cross_entropy_with_logits``
-    (without ``weight`` and ``pos_weight``). Stable for any |z|: no log(0) is ever formed.
+    Same arguments, in the same order, and semantics as
+    ``torch.nn.functional.binary_cross_entropy_with_logits``. Stable for any |z|: no log(0) is
+    ever formed. With weights, dZ = w [(1 + (p - 1) Y) A - p Y] / m, still closed-form
+    (``torchnn/functional/weighted.py``).
 
     Args:
         input: z^[L], any shape.
         target: y, the same shape as ``input``, values in [0, 1].
+        weight: w, each element's loss is multiplied by it (broadcast to ``input``).
+        size_average, reduce: torch's deprecated pair, read as torch reads them.
         reduction: ``"mean"`` (J, the default), ``"sum"`` or ``"none"`` (L per element).
+        pos_weight: p, the weight of the positive term -y log a, per class (the last dimension).
     """
-    return _cost(SigmoidCrossEntropyFunction, "binary_cross_entropy_with_logits", input, target,
-                 reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is None and pos_weight is None:
+        return _cost(SigmoidCrossEntropyFunction, "binary_cross_entropy_with_logits", input,
+                     target, reduction)
+    # NOTE: imported here, not at the top: weighted.py builds on this file's formulas
+    from torchnn.functional.weighted import weighted_binary_cross_entropy_with_logits
+
+    return weighted_binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+def mse_loss(
+    input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+    reduction: str = "mean", weight: Tensor | None = None,
+) -> Tensor:
     """J = mean((ŷ - y)²) with the hand-written backward 2 (ŷ - y) / m.
 
-    Same arguments and semantics as ``torch.nn.functional.mse_loss`` (shapes must match).
+    Same arguments, in the same order, and semantics as ``torch.nn.functional.mse_loss``
+    (shapes must match). With ``weight`` (the input's shape), J = Σ w (ŷ - y)² / Σ w, as torch.
     """
-    return _cost(SquaredErrorFunction, "mse_loss", input, target, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        return _cost(SquaredErrorFunction, "mse_loss", input, target, reduction)
+    from torchnn.functional.weighted import weighted_mse_loss  # NOTE: here, as above
+
+    return weighted_mse_loss(input, target, weight, reduction)

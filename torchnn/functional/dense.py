@@ -12,6 +12,8 @@ keeps it. The backward formulas transpose the same way:
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import Tensor
 from torch.autograd import Function
@@ -75,8 +77,9 @@ def dense_grads(
     dW, db) to write into (the explicit engine's workspace), else new tensors.
     """
     out_a, out_w, out_b = out or (None, None, None)
-    return (dense_grad_input(grad_z, weight, out_a) if needs[0] else None,  # dZ W  (2.12)
-            dense_grad_weight(grad_z, a_prev, out_w) if needs[1] else None,  # dZᵀ A_prev (2.10)
+    # NOTE: weight / a_prev is None only where its product is not needed
+    return (dense_grad_input(grad_z, cast(Tensor, weight), out_a) if needs[0] else None,  # (2.12)
+            dense_grad_weight(grad_z, cast(Tensor, a_prev), out_w) if needs[1] else None,  # (2.10)
             dense_grad_bias(grad_z, out_b) if needs[2] else None)  # Σ_rows dZ  (2.11)
 
 

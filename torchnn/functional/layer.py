@@ -17,6 +17,9 @@ rules) and ``dense`` (eqs. 2.3 and 2.10-2.12).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 from torch import Tensor
 from torch.autograd import Function
@@ -34,7 +37,8 @@ from torchnn.functional.dense import (
     operands_to_save,
 )
 
-__all__ = ["DenseActivationFunction", "DenseCrossEntropyFunction", "dense_activation",
+__all__ = ["DenseActivationFunction", "DenseCrossEntropyFunction", "dense_output_function",
+           "dense_activation",
            "dense_cross_entropy", "FUSED_ACTIVATIONS", "check_fused_activation", "output_grads",
            "output_tangent", "activate_owned"]
 
@@ -140,14 +144,14 @@ def output_grads(
 ) -> tuple[Tensor | None, ...]:
     """(dA_prev, dW, db, dY) of J = cost(A_prev Wᵀ + b, Y), each where ``needs`` (for A_prev, W,
     b, Y) asks: Z^[L] recomputed (eq. 2.3), dZ = out.delta / m (eq. 2.9), then eqs. 2.10-2.12;
-    dY = -Z / m (σ + cross-entropy)."""
+    dY = out.target_grad / m (-Z for σ + cross-entropy)."""
     z = dense_forward(a_prev, weight, bias)  # Z^[L] again (eq. 2.3)
-    scale = grad_j / z.numel()  # the mean's 1/m, times dJ
-    grads = (None, None, None)
+    scale = grad_j / out.count(z)  # the mean's 1/m, times dJ
+    grads: tuple[Tensor | None, ...] = (None, None, None)
     if any(needs[:3]):
         grad_z = out.delta(z, target) * scale  # dZ = (A - Y) / m  (2.9)
         grads = dense_grads(grad_z, a_prev, weight, needs)  # (2.10-2.12)
-    grad_target = -z * scale if needs[3] else None  # dL/dy = -z
+    grad_target = out.target_grad(z, target) * scale if needs[3] else None  # dL/dy (σ: -z)
     return *grads, grad_target
 
 
@@ -156,47 +160,55 @@ def output_tangent(
     a_prev_t: Tensor | None, weight_t: Tensor | None, bias_t: Tensor | None,
     target_t: Tensor | None,
 ) -> Tensor:
-    """Forward mode: dJ = mean(dZ^[L] dZ_t - Z dY_t), the VJP's rule applied to the tangents."""
+    """Forward mode: dJ = Σ (dZ^[L] dZ_t + dL/dY dY_t) / m, the VJP's rule on the tangents."""
     z = dense_forward(a_prev, weight, bias)
     z_t = dense_tangent(a_prev, weight, a_prev_t, weight_t, bias_t)
     dj = torch.zeros_like(z)
     if z_t is not None:
         dj = dj + out.delta(z, target) * z_t
     if target_t is not None:
-        dj = dj - z * target_t
-    return dj.mean()
+        dj = dj + out.target_grad(z, target) * target_t
+    return dj.sum() / out.count(z)
 
 
-@twin
-class DenseCrossEntropyFunction(Function):
-    """J = mean L(σ(A_prev Wᵀ + b), Y) (§1.2); dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12.
+def dense_output_function(output: str, doc: str, module: str = __name__) -> type[Function]:
+    """The autograd Function of an output layer with its cost: J from Z = A_prev Wᵀ + b by the
+    ``OUTPUTS[output]`` record; backward dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12.
 
-    Saves only its inputs (A_prev is the previous layer's saved output, W and b parameters, Y the
-    data) and recomputes the m × n[L] product Z in backward: one small GEMM instead of a saved
-    tensor. dY = -Z / m when the target needs a gradient.
+    It saves only its inputs (A_prev is the previous layer's saved output, W and b parameters,
+    Y the data) and recomputes Z in backward: one small GEMM instead of a saved tensor.
+    NOTE: the record is looked up by name inside each method (as ``activations._elementwise``
+    does): Dynamo traces a global lookup, where a closure over the record object breaks it.
     """
 
-    generate_vmap_rule = True
-
-    @staticmethod
     def forward(a_prev: Tensor, weight: Tensor, bias: Tensor | None, target: Tensor) -> Tensor:
-        return OUTPUTS["sigmoid"].cost(dense_forward(a_prev, weight, bias), target)
+        return OUTPUTS[output].cost(dense_forward(a_prev, weight, bias), target)
 
-    @staticmethod
-    def setup_context(ctx, inputs, output):
+    def setup_context(ctx, inputs, output_):
         save(ctx, *inputs)
         ctx.autocast = autocast_state(inputs[0])
 
-    @staticmethod
     def backward(ctx, grad_j):
         with autocast_replay(ctx.autocast, grad_j):
-            return output_grads(OUTPUTS["sigmoid"], *ctx.saved_tensors, grad_j,
+            return output_grads(OUTPUTS[output], *ctx.saved_tensors, grad_j,
                                 ctx.needs_input_grad)
 
-    @staticmethod
     def tangent(ctx, a_prev_t, weight_t, bias_t, target_t):
-        return output_tangent(OUTPUTS["sigmoid"], *ctx.saved_tensors, a_prev_t, weight_t,
+        return output_tangent(OUTPUTS[output], *ctx.saved_tensors, a_prev_t, weight_t,
                               bias_t, target_t)
+
+    body: dict[str, Callable[..., Any]] = {"forward": forward, "setup_context": setup_context,
+                                           "backward": backward, "tangent": tangent}
+    name = doc.split(":")[0]
+    return twin(type(name, (Function,), {
+        **{k: staticmethod(f) for k, f in body.items()}, "__doc__": doc, "__module__": module,
+        "__qualname__": name, "generate_vmap_rule": True}))
+
+
+DenseCrossEntropyFunction = dense_output_function(
+    "sigmoid", "DenseCrossEntropyFunction: J = mean L(σ(A_prev Wᵀ + b), Y) (§1.2); "
+    "dZ = (A - Y) / m (eq. 2.9), then eqs. 2.10-2.12; saves A_prev, W, b, Y (Z recomputed); "
+    "dY = -Z / m when the target needs a gradient")
 
 
 def dense_cross_entropy(

@@ -13,6 +13,7 @@ from torchnn.nn.activation import (
 )
 from torchnn.nn.dense import Dense
 from torchnn.nn.network import DeepNetwork, LogisticRegression
+from torchnn.nn.softmax import Softmax
 
 __all__ = [
     "ACTIVATIONS",
@@ -23,6 +24,7 @@ __all__ = [
     "LogisticRegression",
     "ReLU",
     "Sigmoid",
+    "Softmax",
     "Tanh",
     "get_activation",
     "init",

@@ -16,6 +16,7 @@ rules in ``torchnn.functional``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -51,8 +52,8 @@ class Workspace:
         hold every activation anyway)."""
         key = (x.shape, x.dtype, x.get_device(), acts, [p is not None and p.shape for p in params])
         if key != self.key:
-            m, opts = x.shape[0], {"dtype": x.dtype, "device": x.device}
-            weights = params[::2]
+            m, opts = x.shape[0], dict[str, Any](dtype=x.dtype, device=x.device)
+            weights = cast("list[Tensor]", params[::2])  # W^[l] is never None (b^[l] may be)
             self.z = [torch.empty(m, w.shape[0], **opts) if acts else None for w in weights]
             self.layers = [(torch.empty(m, w.shape[1], **opts) if l else None,  # dA^[l]
                             torch.empty_like(w, **opts),  # dW^[l+1]
@@ -118,7 +119,7 @@ class _Step:
     def __init__(self, x: Tensor, params: Sequence[Tensor | None]) -> None:
         self.threads = torch.get_num_threads()
         self.serial = self.threads > 1 and x.is_cpu and (
-            x.shape[0] * sum(w.numel() for w in params[::2]) < SERIAL_MACS)
+            x.shape[0] * sum(w.numel() for w in params[::2] if w is not None) < SERIAL_MACS)
         self.no_grad = torch.no_grad()
 
     def __enter__(self) -> None:
@@ -150,7 +151,7 @@ def _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace
     cost = output.cost(z, y)  # J (§1.2)
     if on_cost is not None:
         on_cost(cost)
-    grad_z = output.delta(z, y).div_(z.numel())  # dZ^[L] = (A^[L] - Y) / m  (2.9)
+    grad_z = output.delta(z, y).div_(output.count(z))  # dZ^[L] = (A^[L] - Y) / m  (2.9)
     needs = [False] + [p is not None for p in params]  # X needs no gradient
     _, grads = backward_pass(grad_z, acts, params, hidden, slope, needs,
                              saved if keeps_z else None, ws and ws.layers)  # (2.10-2.12)
@@ -160,7 +161,7 @@ def _backprop(params, x, y, hidden, slope, output, recompute, on_cost, workspace
 def accumulate(params: Sequence[Tensor | None], grads: Sequence[Tensor | None]) -> None:
     """Add each gradient into its parameter's ``.grad``, as the autograd engine does."""
     for p, g in zip(params, grads):
-        if p is None:
+        if p is None or g is None:
             continue
         g = g.to(p.dtype)  # NOTE: under autocast the products come out in the autocast dtype
         if p.grad is None:

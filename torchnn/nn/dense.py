@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
 from torchnn import functional as F
 from torchnn.nn import init as tinit
+from torchnn.nn.dropin import refuse_torchscript
 
 __all__ = ["Dense"]
 
@@ -21,7 +24,8 @@ class Dense(nn.Module):
         out_features: n[l], the number of units.
         bias: if ``False``, the layer has no bias b.
         init: weight initialisation, one of ``"small"`` (N(0, 1) * ``init_scale``, seed §2.4),
-            ``"he"``, ``"xavier"``, ``"zeros"``. Biases always start at zero.
+            ``"he"``, ``"xavier"``, ``"zeros"`` (biases start at zero), or ``"linear"``:
+            ``nn.Linear``'s W, b ~ U(-1/sqrt(n[l-1]), 1/sqrt(n[l-1])), the same draws bit for bit.
         init_scale: the scale of ``"small"`` (the seed's 0.01).
         generator: a ``torch.Generator`` for reproducible initialisation.
 
@@ -56,7 +60,7 @@ class Dense(nn.Module):
         self.out_features = out_features
         self.init = init
         self.init_scale = float(init_scale)
-        factory = {"device": device, "dtype": dtype}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(out_features, in_features, **factory))
         if bias:
             self.bias = nn.Parameter(torch.empty(out_features, **factory))
@@ -65,6 +69,9 @@ class Dense(nn.Module):
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        if self.init == "linear":  # W^[l], b^[l] ~ U(-1/sqrt(n[l-1]), 1/sqrt(n[l-1])): nn.Linear's
+            tinit.linear_uniform_(self.weight, self.bias, generator)
+            return
         # W^[l] ~ N(0, 1) * 0.01 (or He / Xavier), b^[l] = 0  (seed §2.4)
         tinit.init_weight_(self.weight, self.init, self.init_scale, generator)
         if self.bias is not None:
@@ -72,6 +79,8 @@ class Dense(nn.Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dense(input, self.weight, self.bias)
+
+    __prepare_scriptable__ = refuse_torchscript  # a clear error from torch.jit.script
 
     def extra_repr(self) -> str:
         return (

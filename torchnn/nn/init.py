@@ -18,10 +18,11 @@ __all__ = [
     "he_normal_",
     "xavier_normal_",
     "zeros_",
+    "linear_uniform_",
     "init_weight_",
 ]
 
-INIT_SCHEMES = ("small", "he", "xavier", "zeros")
+INIT_SCHEMES = ("small", "he", "xavier", "zeros", "linear")
 
 
 def small_random_(
@@ -50,13 +51,31 @@ def zeros_(tensor: Tensor) -> Tensor:
         return tensor.zero_()
 
 
+def linear_uniform_(
+    weight: Tensor, bias: Tensor | None = None, generator: torch.Generator | None = None
+) -> Tensor:
+    """W, b ~ U(-1/sqrt(n[l-1]), 1/sqrt(n[l-1])): ``torch.nn.Linear``'s initialisation.
+
+    NOTE: through ``torch.nn.init.kaiming_uniform_(a=sqrt(5))`` (gain sqrt(1/3), bound
+    sqrt(3) gain / sqrt(n) = 1/sqrt(n)) and ``uniform_``, the calls ``nn.Linear`` makes: the same
+    bound to the last bit, the same draws, the same random-number state afterwards.
+    """
+    torch.nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in = weight.shape[1]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        torch.nn.init.uniform_(bias, -bound, bound, generator=generator)
+    return weight
+
+
 def init_weight_(
     tensor: Tensor,
     scheme: str = "small",
     scale: float = 0.01,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """Initialise a weight with one of ``INIT_SCHEMES`` (``scale`` applies to ``"small"``)."""
+    """Initialise a weight with one of ``INIT_SCHEMES`` (``scale`` applies to ``"small"``;
+    ``"linear"`` here draws the weight only: ``Dense`` draws its bias too)."""
     if scheme == "small":
         return small_random_(tensor, scale, generator)
     if scheme == "he":
@@ -65,4 +84,6 @@ def init_weight_(
         return xavier_normal_(tensor, generator)
     if scheme == "zeros":
         return zeros_(tensor)
+    if scheme == "linear":
+        return linear_uniform_(tensor, None, generator)
     raise ValueError(f"unknown init scheme {scheme!r}; expected one of {INIT_SCHEMES}")

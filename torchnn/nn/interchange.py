@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
 from torchnn.nn.activation import MODULES, torch_activation
+from torchnn.nn.softmax import Softmax
 
 __all__ = ["to_torch", "from_torch", "logistic_from_torch"]
 
-_NAMES = {cls.torch_module: cls.name for cls in MODULES}  # torch.nn class -> record name
+_NAMES: dict[type[nn.Module], str] = {  # torch.nn class -> name
+    cls.torch_module: cls.name for cls in (*MODULES, Softmax)}
 
 
 def to_torch(net) -> nn.Sequential:
@@ -21,7 +25,8 @@ def to_torch(net) -> nn.Sequential:
                         device=layer.weight.device, dtype=layer.weight.dtype)
         lin.load_state_dict(layer.state_dict())
         name = net.output_activation if i == net.num_layers - 1 else net.hidden_activation
-        mods += [lin, torch_activation(name, net.negative_slope)]
+        mods += [lin, nn.Softmax(dim=-1) if name == "softmax"
+                 else torch_activation(name, net.negative_slope)]
     return nn.Sequential(*mods)
 
 
@@ -36,9 +41,12 @@ def from_torch(cls, seq: nn.Sequential, **kwargs):
         raise ValueError("from_torch expects nn.Sequential(Linear, activation, ..., Linear[, "
                          f"activation]) with activations among {[c.__name__ for c in _NAMES]}; "
                          f"got {seq}")
+    if isinstance(acts[-1], nn.Softmax) and acts[-1].dim not in (-1, 1, None):
+        raise ValueError(f"from_torch: the output {acts[-1]} normalises dim {acts[-1].dim}; "
+                         "expected nn.Softmax(dim=-1) over the classes of a batch (m, C)")
     hidden = set(names[:-1]) or {"relu"}
     if len(hidden) > 1:
-        raise ValueError(f"from_torch needs one hidden activation, got {sorted(hidden)}")
+        raise ValueError(f"from_torch needs one hidden activation, got {sorted(hidden, key=str)}")
     slopes = [m.negative_slope for m in acts if isinstance(m, nn.LeakyReLU)]
     if len(set(slopes)) > 1:  # NOTE: one slope per network; the first would change the outputs
         raise ValueError(f"from_torch needs one LeakyReLU negative_slope, got {slopes}")
@@ -51,7 +59,7 @@ def from_torch(cls, seq: nn.Sequential, **kwargs):
     dims = [linears[0].in_features] + [m.out_features for m in linears]
     net = cls(dims, hidden.pop(), names[-1], negative_slope=slopes[0] if slopes else 0.01,
               device=w.device, dtype=w.dtype, **kwargs)
-    _copy(net, linears)
+    _copy(net, cast("list[nn.Linear]", linears))  # all Linear: checked above
     return net
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -19,16 +20,26 @@ from torchnn.functional.layer import (
     DenseActivationFunction,
     DenseCrossEntropyFunction,
 )
-from torchnn.functional.network import DenseNetworkFunction
+from torchnn.functional.network import DenseNetworkFunction, DenseNetworkSoftmaxFunction
+from torchnn.functional.softmax_layer import DenseSoftmaxCrossEntropyFunction, check_output_target
 from torchnn.nn import backprop as engine
-from torchnn.nn import interchange
-from torchnn.nn.activation import activation_module, module_class
+from torchnn.nn import dropin, interchange
+from torchnn.nn.activation import MODULES, activation_module, module_class
 from torchnn.nn.dense import Dense
+from torchnn.nn.softmax import Softmax
 
 __all__ = ["DeepNetwork", "LogisticRegression"]
 
 GRAPHS = ("layers", "network")  # what ``DeepNetwork.cost`` records: a node per layer, or one
 _hooks = nn.modules.module  # the global module hooks live here
+_MODULES = {cls.name: cls for cls in MODULES}  # activation name -> its module class
+# a classifier output's Functions: (the output layer with J, the whole network, J from Z^[L])
+_REGRESSION: tuple[Any, Any, Any] = (None, None, None)  # no cost Function: mean squared error
+_CLASSIFIERS: dict[str, tuple[Any, Any, Any]] = {
+    "sigmoid": (DenseCrossEntropyFunction, DenseNetworkFunction,
+                F.binary_cross_entropy_with_logits),
+    "softmax": (DenseSoftmaxCrossEntropyFunction, DenseNetworkSoftmaxFunction, F.cross_entropy),
+}
 
 
 def _hooked(module: nn.Module) -> bool:
@@ -46,10 +57,13 @@ class DeepNetwork(nn.Module):
             ``"sigmoid"`` or ``"identity"``.
         output_activation: g for layer L: ``"sigmoid"`` (binary classification, cross-entropy
             cost) or ``"identity"`` / ``"relu"`` (regression, squared-error cost; ReLU as the
-            seed's house-price network, whose price is never negative).
+            seed's house-price network, whose price is never negative), or ``"softmax"``
+            (one class out of C = n[L] >= 2, categorical cross-entropy, dZ = A - Y; targets
+            class indices (m,) int64 or class probabilities / one-hot rows (m, C)).
         negative_slope: the leaky ReLU slope (the seed's 0.01).
         init: weight initialisation: ``"small"`` (N(0, 1) * ``init_scale``), ``"he"``,
-            ``"xavier"`` or ``"zeros"``; biases start at zero (seed §2.4).
+            ``"xavier"`` or ``"zeros"``, biases at zero (seed §2.4); or ``"linear"``, each
+            layer drawn as ``nn.Linear`` draws it (W and b uniform, bit for bit).
         init_scale: the scale of ``"small"`` initialisation.
         generator: a ``torch.Generator`` for reproducible initialisation.
         recompute: activation checkpointing: keep A^[l] for even l only and rebuild the others
@@ -85,6 +99,10 @@ class DeepNetwork(nn.Module):
         if output_activation not in OUTPUTS:
             raise ValueError(f"unknown output_activation {output_activation!r}; expected one of "
                              f"{list(OUTPUTS)}")
+        if output_activation == "softmax" and self.layer_dims[-1] < 2:
+            raise ValueError(f"a softmax output needs C >= 2 classes, got layer_dims[-1] = "
+                             f"{self.layer_dims[-1]}; for one binary label use "
+                             "output_activation='sigmoid'")
         self.hidden_activation = hidden_activation
         self.output_activation = output_activation
         self.negative_slope = float(negative_slope)
@@ -93,7 +111,8 @@ class DeepNetwork(nn.Module):
                   device=device, dtype=dtype)
             for n_in, n_out in zip(self.layer_dims[:-1], self.layer_dims[1:]))
         self.hidden = activation_module(hidden_activation, self.negative_slope)
-        self.output = activation_module(output_activation, self.negative_slope)
+        self.output = (Softmax() if output_activation == "softmax"
+                       else activation_module(output_activation, self.negative_slope))
         self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
         self._workspace = engine.Workspace()  # gd_step's gradient buffers
         self.recompute = bool(recompute)
@@ -129,13 +148,18 @@ class DeepNetwork(nn.Module):
         NOTE: straight from each layer's ``_parameters`` dict: ``Module.__getattr__`` and
         ``ModuleList`` indexing cost more than a small network's step is worth.
         """
-        return [p for layer in self._modules["layers"]._modules.values()
-                for p in (layer._parameters["weight"], layer._parameters["bias"])]
+        try:
+            return [p for layer in self._modules["layers"]._modules.values()  # type: ignore[union-attr]
+                    for p in (layer._parameters["weight"], layer._parameters["bias"])]  # type: ignore[union-attr]
+        except KeyError:  # a parametrized or pruned weight (see nn/dropin.py)
+            return dropin.layer_params(self.layers)
 
     def _check(self, x: Tensor, y: Tensor | None, params: list) -> Tensor | None:
         """Metadata checks of x and y (every call); y back as a float (m, n[L]) tensor."""
         where = type(self).__name__
         V.check_input(x, self.layer_dims[0], params[0], where)
+        if y is not None and self.output_activation == "softmax":  # indices, or probabilities
+            return check_output_target(x, self.layer_dims[-1], y, where)
         if y is not None:
             return V.check_target(y, (x.shape[0], self.layer_dims[-1]), params[-2], where)
         return None
@@ -160,9 +184,10 @@ class DeepNetwork(nn.Module):
         to validate data up front. Raises TypeError / ValueError naming what was found and what
         was expected.
         """
-        y = self._check(x, y, self._params())
-        task = "binary" if self.is_classifier else "regression"
-        V.validate_data(x, y, task, where=type(self).__name__)
+        y = cast(Tensor, self._check(x, y, self._params()))
+        task = ("multiclass" if self.output_activation == "softmax" else "binary"
+                if self.is_classifier else "regression")
+        V.validate_data(x, y, task, where=type(self).__name__, num_classes=self.layer_dims[-1])
 
     def _cost_check(self, x: Tensor, method: str):
         def check(cost: Tensor) -> None:  # one scalar read; the message only on failure
@@ -181,7 +206,18 @@ class DeepNetwork(nn.Module):
         if (_hooks._global_forward_hooks or _hooks._global_forward_pre_hooks
                 or _hooks._global_backward_hooks or _hooks._global_backward_pre_hooks):
             return False
-        return all(type(m) is Dense and not _hooked(m) for m in self.layers)
+        # NOTE: the dict itself: ModuleList's __iter__ costs more than the rest of the check
+        return all(type(m) is Dense and not _hooked(m)
+                   for m in self._modules["layers"]._modules.values())  # type: ignore[union-attr]
+
+    def _explicit(self) -> bool:
+        """Whether the explicit engine computes what ``cost`` does: plain layers, and each
+        activation module ``cost`` calls unhooked and of its own type (a classifier's J comes
+        from Z^[L], without the output module)."""
+        hidden, output = self._modules["hidden"], self._modules["output"]
+        return (self._plain() and type(hidden) is _MODULES[self.hidden_activation]
+                and not _hooked(hidden) and (self.is_classifier or (
+                    type(output) is _MODULES[self.output_activation] and not _hooked(output))))
 
     def _fused(self) -> bool:
         """Whether hidden layers run as one Function each: g' read from A, and the hidden
@@ -219,7 +255,7 @@ class DeepNetwork(nn.Module):
 
     def cost(self, x: Tensor, y: Tensor, check_values: bool = True) -> Tensor:
         """J through the Functions: cross-entropy from Z^[L] (backward dZ = A - Y, eq. 2.9) for a
-        sigmoid output, mean squared error otherwise.
+        sigmoid or softmax output, mean squared error otherwise.
 
         ``check_values``: validate the values of (x, y) once per data set (``validate_batch``)
         and raise FloatingPointError if J is not finite; skipped under ``torch.compile`` and
@@ -227,29 +263,33 @@ class DeepNetwork(nn.Module):
         """
         params, plain = self._params(), self._plain()
         check_values = check_values and self._check_values(x, y)
-        y = self._check(x, y, params)
+        y = cast(Tensor, self._check(x, y, params))
+        layer_fn, network_fn, cost_fn = _CLASSIFIERS.get(self.output_activation, _REGRESSION)
+        target = y.to(x.dtype) if y.is_floating_point() else y  # class indices stay int64
         if not self.is_classifier or any_autocast():
             z = self.logits(x)
-            cost = (F.binary_cross_entropy_with_logits(z, y) if self.is_classifier
-                    else F.mse_loss(self.output(z), y))
+            cost = cost_fn(z, y) if self.is_classifier else F.mse_loss(self.output(z), y)
         elif (self.graph == "network" and plain and not self.recompute
               and (self.num_layers == 1 or self._fused())):  # eqs. 2.3-2.4, §1.2: one node
-            cost = call(DenseNetworkFunction, x, y.to(x.dtype), self.hidden_activation,
-                        self.negative_slope, *params)[0]
+            cost = call(network_fn, x, target, self.hidden_activation, self.negative_slope,
+                        *params)[0]
         else:  # a node per layer, the output layer with J (eqs. 2.3, §1.2; backward 2.9-2.12)
             a = self._hidden_layers(x, params, plain)
             if plain:
-                cost = call(DenseCrossEntropyFunction, a, *params[-2:], y.to(x.dtype))
+                cost = call(layer_fn, a, *params[-2:], target)
             else:
-                cost = F.binary_cross_entropy_with_logits(self.layers[-1](a), y)
+                cost = cost_fn(self.layers[-1](a), y)
         if check_values:
             V.check_cost_finite(cost, x, f"{type(self).__name__}.cost")
         return cost
 
     @torch.no_grad()
     def predict(self, x: Tensor, threshold: float = 0.5) -> Tensor:
-        """Class labels 1[A^[L] > threshold] for a classifier, A^[L] for regression."""
+        """Class labels 1[A^[L] > threshold] for a sigmoid output, the class arg max_c A^[L]_c
+        (int64, shape (m,)) for a softmax output, A^[L] for regression."""
         a = self(x)
+        if self.output_activation == "softmax":
+            return a.argmax(-1)
         return (a > threshold).to(a.dtype) if self.is_classifier else a
 
     # ------------------------------------------------------------------------------------------
@@ -275,8 +315,11 @@ class DeepNetwork(nn.Module):
         like ``.backward()`` it accumulates into existing gradients. Same values as
         ``cost(x, y).backward()``. ``check_values`` as in ``cost``: (x, y) once per data set,
         then one scalar read of J before any gradient is written. ``recompute`` overrides the
-        network's setting for this call.
+        network's setting for this call. With hooks, parametrized or pruned layers or replaced
+        modules it runs ``cost(x, y).backward()`` instead (``recompute`` then has no effect).
         """
+        if not self._explicit():  # the engine would bypass them: see nn/dropin.py
+            return dropin.autograd_backprop(self, x, y, check_values)
         args = self._engine_args(x, y, check_values, recompute, "backprop")
         cost, grads = engine.backprop(**args)
         engine.accumulate(args["params"], grads)
@@ -296,8 +339,11 @@ class DeepNetwork(nn.Module):
             ...     J = net.gd_step(x, y, lr=1.2)
         """
         lr = V.check_learning_rate(lr, "gd_step")
+        if not self._explicit():  # as backprop: autograd through the modules
+            return dropin.autograd_gd_step(self, x, y, lr, check_values)
         args = self._engine_args(x, y, check_values, recompute, "gd_step")
         return engine.gd_step(lr=lr, workspace=self._workspace, **args)
+
 
     # ------------------------------------------------------------------------------------------
     # interchange with torch.nn
@@ -311,6 +357,8 @@ class DeepNetwork(nn.Module):
     def from_torch(cls, seq: nn.Sequential, **kwargs) -> DeepNetwork:
         """Build a ``DeepNetwork`` from ``Linear, act, Linear, act, ..., Linear[, act]``."""
         return interchange.from_torch(cls, seq, **kwargs)
+
+    __prepare_scriptable__ = dropin.refuse_torchscript  # a clear error from torch.jit.script
 
     def extra_repr(self) -> str:
         return (f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "

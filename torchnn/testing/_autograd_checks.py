@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch.autograd.graph import Node
 
 from torchnn.testing._report import FAIL, NA, PASS, CheckResult
 from torchnn.testing._subject import Subject, as_tuple, defines_jvp, first_line
@@ -26,7 +27,8 @@ __all__ = [
 
 def _custom_nodes(outs: tuple[Tensor, ...]) -> list:
     """Every custom-Function node (``BackwardCFunction``) reachable from the outputs."""
-    seen, stack, found = set(), [o.grad_fn for o in outs if o.grad_fn is not None], []
+    seen, found = set(), []
+    stack: list[Node | None] = [o.grad_fn for o in outs if o.grad_fn is not None]
     while stack:
         node = stack.pop()
         if node is None or id(node) in seen:
@@ -136,8 +138,9 @@ def forward_ad_supported(s: Subject) -> bool:
 def check_forward_ad(s: Subject) -> CheckResult:
     """Forward-mode AD (jvp) against finite differences (gradcheck check_forward_ad)."""
     name = "forward AD (jvp)"
-    if not forward_ad_supported(s):
-        return CheckResult(name, NA, f"{s.fn_cls.__name__} defines no jvp staticmethod")
+    if not forward_ad_supported(s):  # so s.fn_cls is a Function class, not None
+        fn_name = getattr(s.fn_cls, "__name__", "")
+        return CheckResult(name, NA, f"{fn_name} defines no jvp staticmethod")
     return _gradcheck(s, name, "jvp = finite differences (gradcheck check_forward_ad)",
                       check_forward_ad=True, check_backward_ad=False,
                       check_undefined_grad=False, check_batched_grad=False)

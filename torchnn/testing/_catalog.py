@@ -39,6 +39,10 @@ def _inputs(seed: int = 0) -> dict[str, Tensor]:
         "w2": torch.randn(3, 2, generator=gen),  # a second layer on the (3, 2) output
         "b2": torch.randn(3, generator=gen),
         "y_net": torch.rand(3, 3, generator=gen),  # targets of the (3, 3) second layer output
+        "t": torch.tensor([3, 0, 1]),  # class indices (m,) of the (3, 4) logits z
+        "t_out": torch.tensor([1, 0, 1]),  # class indices of a (3, 2) layer output
+        "t_net": torch.tensor([2, 0, 1]),  # class indices of the (3, 3) second layer output
+        "p": torch.softmax(torch.randn(3, 4, generator=gen), -1),  # class probabilities (m, C)
     }
 
 
@@ -68,6 +72,18 @@ def function_cases(seed: int = 0) -> list[Case]:
         Case("bce_with_logits", F.binary_cross_entropy_with_logits, (z, y),
              TF.binary_cross_entropy_with_logits),
         Case("mse_loss", F.mse_loss, (z, y), TF.mse_loss),
+        Case("softmax", F.softmax, (z, -1), TF.softmax),
+        Case("cross_entropy", F.cross_entropy, (z, t["t"]), TF.cross_entropy),
+        Case("cross_entropy[probabilities]", F.cross_entropy, (z, t["p"]), TF.cross_entropy),
+        Case("dense_softmax_cross_entropy", F.dense_softmax_cross_entropy,
+             (z, w, b, t["t_out"]),
+             lambda z, w, b, y: TF.cross_entropy(TF.linear(z, w, b), y)),
+        Case("dense_network_cross_entropy[softmax]",
+             functools.partial(F.dense_network_cross_entropy, activation="tanh",
+                               output="softmax"),
+             (z, t["t_net"], w, b, t["w2"], t["b2"]),
+             lambda z, y, w, b, w2, b2: TF.cross_entropy(
+                 TF.linear(torch.tanh(TF.linear(z, w, b)), w2, b2), y)),
     ]
 
 

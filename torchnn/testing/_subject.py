@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor
@@ -131,7 +131,7 @@ class Subject:
 
         def s(*xs: Tensor) -> Tensor:
             outs = as_tuple(f(*xs))
-            return sum((o * c.to(o.dtype)).sum() for o, c in zip(outs, cots))
+            return cast(Tensor, sum((o * c.to(o.dtype)).sum() for o, c in zip(outs, cots)))
 
         return s
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import types
 import warnings
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -145,7 +146,7 @@ def check_autocast(s: Subject, dtype: torch.dtype | None = None) -> CheckResult:
         with torch.autocast(device, dtype=dtype):
             outs = as_tuple(s.call(*args))
             ref = as_tuple(s.reference(*s.args(torch.float32))) if s.reference else None
-        loss = sum(o.float().sum() for o in outs)
+        loss = cast(Tensor, sum(o.float().sum() for o in outs))
         grads = torch.autograd.grad(loss, s.diff_args(args), allow_unused=True)
     except Exception as err:
         return CheckResult(name, FAIL, first_line(err), str(err))
@@ -191,7 +192,7 @@ def check_saved_tensors(s: Subject) -> CheckResult:
                 return CheckResult(name, FAIL, f"saved tensor #{i} was modified in place after "
                                                f"it was saved (version {version} -> {t._version})")
         cots = s.cotangents(outs)
-        loss = sum((o * c).sum() for o, c in zip(outs, cots))
+        loss = cast(Tensor, sum((o * c).sum() for o, c in zip(outs, cots)))
         xs = s.diff_args(args)
         first = torch.autograd.grad(loss, xs, retain_graph=True, allow_unused=True)
         second = torch.autograd.grad(loss, xs, allow_unused=True)
