@@ -34,7 +34,7 @@ def test_console_entry_point_fast_dev_run(tmp_path):
                        "--trainer.fast_dev_run", "true", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr and "warn" not in done.stderr.lower(), done.stderr
-    assert "Trained 100 gradient-descent iterations" in done.stdout
+    assert "Trained 1000 gradient-descent iterations" in done.stdout
 
 
 def test_print_config_shows_the_resolved_config(tmp_path, monkeypatch, capsys):
@@ -54,7 +54,7 @@ def test_config_errors_are_clear(tmp_path, monkeypatch, capsys):
     cases = [
         (["--config", "unknown.yaml"], "does not accept option 'model.lrr'"),
         (["--config", "wrong_type.yaml"], 'Parser key "model.lr"'),
-        (["--config", "missing.yaml"], "File does not exist"),
+        (["--config", "missing.yaml"], "missing.yaml: no such file"),
         (["--config", str(CONFIGS / "csv.yaml"), "--data.init_args.path", "nope.csv"],
          "CSV file not found: 'nope.csv'"),
         (["--config", str(CONFIGS / "housing.yaml"), "--model.output_activation", "sigmoid"],

@@ -17,7 +17,8 @@ CASES = {  # arguments ({run}: a finished flower run), the message
         "net.layers.0.weight (4, 2) in the checkpoint, (4, 30) here"),
     "n_y-on-binary-data": (
         ["fit", *CANCER, "--model.n_y", "3"],
-        "model.n_y is 3, but BreastCancerDataModule has one target column; expected n_y 1"),
+        "model.n_y is set from the data (data.num_outputs: C for a multiclass data set, else "
+        "1); expected no model.n_y in the config or on the command line"),
     "gradient_clip_val": (
         ["fit", *FLOWER, "--trainer.gradient_clip_val", "0.5"],
         "trainer.gradient_clip_val is 0.5, but"),

@@ -169,13 +169,6 @@ def test_bf16_mixed_trains():
     assert explicit.cost_history[-1] < explicit.cost_history[0] - 0.05
 
 
-def test_adam_and_momentum_optimisers_step():
-    for kwargs in ({"optimizer": "adam", "lr": 0.05}, {"momentum": 0.9, "lr": 0.1}):
-        module = flower_module(iterations_per_step=50, **kwargs)
-        quick_trainer(max_epochs=2, limit_val_batches=0).fit(module, flower_data())
-        assert module.cost_history[-1] < module.cost_history[0]
-
-
 @pytest.mark.filterwarnings("ignore:.*AMP with fp16 is not supported on CPU.*")
 def test_fp16_with_a_grad_scaler_is_refused():
     module = flower_module(backward="autograd", iterations_per_step=5)

@@ -13,7 +13,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 
 from torchnn.training.runs import SUMMARY_FILE, truncate_metrics, write_json_atomic
 
-__all__ = ["RunArtifacts", "RunCheckpoint", "final_metrics"]
+__all__ = ["RunArtifacts", "RunCheckpoint", "final_metrics", "metric_history"]
 
 
 def final_metrics(trainer: Trainer) -> dict[str, float]:
@@ -24,6 +24,23 @@ def final_metrics(trainer: Trainer) -> dict[str, float]:
             continue
         out[key.removesuffix("_epoch")] = float(value)
     return dict(sorted(out.items()))
+
+
+def metric_history(metrics_csv: Path) -> dict[str, dict[str, tuple[list[int], list[float]]]]:
+    """Every epoch-level metric of a run's ``metrics.csv`` but J, by name and stage (``train``,
+    then ``val``), against the epoch: ``{"acc": {"train": (epochs, values), "val": ...}}``."""
+    history: dict[str, dict[str, tuple[list[int], list[float]]]] = {}
+    if not metrics_csv.is_file():
+        return history
+    with metrics_csv.open(newline="") as f:
+        for row in csv.DictReader(f):
+            for key, value in row.items():
+                stage, _, metric = key.partition("/")
+                if value and stage in ("train", "val") and metric and not metric.startswith("J"):
+                    stages = history.setdefault(metric, {"train": ([], []), "val": ([], [])})
+                    stages[stage][0].append(int(row["epoch"]))
+                    stages[stage][1].append(float(value))
+    return history
 
 
 class RunCheckpoint(ModelCheckpoint):
@@ -48,7 +65,7 @@ class RunCheckpoint(ModelCheckpoint):
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         # the end of fit between checkpointing points (max_steps, every_n_epochs 10 of 15)
-        if not trainer.fast_dev_run:
+        if not getattr(trainer, "fast_dev_run", False):
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
 
@@ -74,7 +91,10 @@ class RunArtifacts(Callback):
 
     @staticmethod
     def _log_dir(trainer: Trainer) -> Path | None:
-        if trainer.fast_dev_run or trainer.logger is None or trainer.log_dir is None:
+        # NOTE: Lightning sets fast_dev_run, callbacks and datamodule outside the Trainer class,
+        # so mypy does not see them: read through getattr
+        if (getattr(trainer, "fast_dev_run", False) or trainer.logger is None
+                or trainer.log_dir is None):
             return None
         return Path(trainer.log_dir)
 
@@ -113,7 +133,8 @@ class RunArtifacts(Callback):
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             files = self._write_artifacts(trainer, pl_module, log_dir, costs)
-            ckpt = next((c for c in trainer.callbacks if isinstance(c, ModelCheckpoint)), None)
+            ckpt = next((c for c in getattr(trainer, "callbacks", [])
+                         if isinstance(c, ModelCheckpoint)), None)
             write_json_atomic(log_dir / SUMMARY_FILE, {
                 "status": "complete",
                 "iterations": len(costs),
@@ -139,26 +160,42 @@ class RunArtifacts(Callback):
             files.append("cost.csv")
         if not self.plots:
             return files
-        from torchnn.training.plots import plot_cost, plot_decision_boundary
+        from torchnn.training import plots
 
         name = getattr(trainer.logger, "name", None) or "run"
+        history = metric_history(log_dir / "metrics.csv")
+        val_costs = getattr(pl_module, "val_cost_history", [])  # (iteration, J) per validation
+        validation = ([i for i, _ in val_costs], [j for _, j in val_costs])
+        figures = {}
         if costs:
-            plot_cost(costs, log_dir / "cost.png", title=f"Cost J ({name})")
-            files.append("cost.png")
-        dm = trainer.datamodule
+            figures["cost"] = plots.cost_figure(costs, f"Cost J ({name})", validation)
+        if any(len(s[0]) for stages in history.values() for s in stages.values()):
+            figures["metrics"] = plots.metrics_figure(history, f"Metrics ({name})")
+        dm = getattr(trainer, "datamodule", None)
         if (dm is not None and getattr(dm, "num_features", None) == 2
-                and getattr(pl_module, "task", None) == "binary"
+                and getattr(pl_module, "task", None) in ("binary", "multiclass")
                 and hasattr(dm, "full_train_tensors")):
             x, y = dm.full_train_tensors()
+            val = getattr(dm, "val_dataset", None)
+            val = None if val is None or val is dm.train_dataset else val.tensors[:2]
+            target = getattr(dm, "target_name", "y")
+            k = max(2, int(getattr(pl_module.net, "layer_dims", [1])[-1]))
+            classes = getattr(dm, "classes", None) or [str(c) for c in range(k)]
             # the grid in the parameters' dtype and device (precision 64-true: float64)
             like = next(pl_module.parameters())
             was_training = pl_module.training
             pl_module.eval()
-            plot_decision_boundary(lambda g: pl_module(g.to(like)), x, y,
-                                   log_dir / "decision_boundary.png",
-                                   title=f"Decision boundary ({name})")
+            figures["decision_boundary"] = plots.decision_boundary_figure(
+                lambda g: pl_module(g.to(like)), x, y, f"Decision boundary ({name})",
+                validation=val, class_names=[f"{target} = {c}" for c in classes])
             pl_module.train(was_training)
-            files.append("decision_boundary.png")
+        for stem, fig in figures.items():
+            fig.savefig(log_dir / f"{stem}.png")
+            files.append(f"{stem}.png")
+            for logger in trainer.loggers:  # e.g. TensorBoard's add_figure
+                add_figure = getattr(getattr(logger, "experiment", None), "add_figure", None)
+                if callable(add_figure):
+                    add_figure(f"torchnn/{stem}", fig, global_step=trainer.global_step)
         return files
 
     @staticmethod

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import sys
+import traceback
+import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -14,6 +16,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
 from torchnn.data import TabularDataModule
+from torchnn.training._lightning import instantiate_trainer
 from torchnn.training.callbacks import RunArtifacts, RunCheckpoint
 from torchnn.training.module import DeepNetworkModule
 from torchnn.training.predictions import PredictionWriter
@@ -39,6 +42,12 @@ _NOT_FINITE = re.compile(r'Parser key "([\w.]+)":\s+Expected a <class \'float\'>
                          r"Got value: ([+-]?(?:nan|inf|infinity))\s*$", re.IGNORECASE)
 
 
+# jsonargparse's message for a value given to a key that a link sets
+_LINKED = re.compile(r'Linked "([\w.]+)" must be given via "([\w.]+)"')
+_LINKS = {"model.n_x": "the number of feature columns",
+          "model.n_y": "C for a multiclass data set, else 1"}
+
+
 class ConfigError(ValueError):
     """A configuration whose parts do not fit together (e.g. a regression network on labels)."""
 
@@ -50,13 +59,19 @@ class TorchnnArgumentParser(LightningArgumentParser):
         print(f"usage: {self.prog} [--config FILE] [--KEY VALUE ...]", file=file or sys.stdout)
 
     def error(self, message: str, ex: Exception | None = None) -> NoReturn:
+        linked = _LINKED.search(message)
+        if linked:
+            key, source = linked.groups()
+            raise ConfigError(f"{key} is set from the data ({source}: {_LINKS.get(key, '')}); "
+                              f"expected no {key} in the config or on the command line")
         found = _NOT_FINITE.search(message)
         if not found:
             super().error(message, ex)
         key, value = found.groups()
         if key.startswith("model."):  # the module's own rule for the value (lr: > 0)
             try:
-                DeepNetworkModule(**{key.removeprefix("model."): float(value)})
+                arguments: dict[str, Any] = {key.removeprefix("model."): float(value)}
+                DeepNetworkModule(**arguments)
             except ValueError as err:
                 raise ConfigError(str(err)) from None
         raise ConfigError(f"{key} must be a finite number, got {value}")
@@ -71,6 +86,29 @@ def _device_hint(trainer: dict) -> str:
     return (f" (accelerator {trainer.get('accelerator')!r} asked for a GPU, but torch "
             f"{torch.__version__}, {build}, sees no CUDA device); expected --trainer.accelerator "
             "cpu or auto on this machine")
+
+
+# optional packages a config can ask for, and the torchnn extra that installs each
+_EXTRAS = {"tensorboard": "tensorboard", "tensorboardX": "tensorboard"}
+_REQUIREMENT = re.compile(r"Requirement '([^']+)' not met")
+
+
+def _missing_package(err: BaseException) -> str:
+    """One line for a logger (or other part) whose package is not installed, else ``""``."""
+    if not isinstance(err, ImportError):
+        return ""
+    found = _REQUIREMENT.findall(str(err))
+    package = re.split(r"[<>=!~ ]", found[-1])[0] if found else (err.name or "")
+    if not package:
+        return ""
+    extra = _EXTRAS.get(package)
+    fix = (f"pip install 'torchnn[{extra}]' (or pip install {package})" if extra
+           else f"pip install '{found[-1] if found else package}'")
+    part = next((line for line in traceback.format_exception(err)[::-1]
+                 if "lightning/pytorch/loggers/" in line), "")
+    what = "the logger" if part else "a part of the config"
+    return (f"{what} needs the package {package!r}, which is not installed; expected {fix}, "
+            "or another trainer.logger")
 
 
 def _root_cause(err: BaseException) -> BaseException:
@@ -100,11 +138,14 @@ class TorchnnCLI(LightningCLI):
         kwargs.setdefault("parser_class", TorchnnArgumentParser)
         # NOTE: keys that are not subcommand names go to the top-level parser alone
         kwargs.setdefault("parser_kwargs", {"description": _DESCRIPTION, "epilog": _EPILOG})
+        # NOTE: auto_configure_optimizers adds LightningCLI's --optimizer and --lr_scheduler
         super().__init__(DeepNetworkModule, TabularDataModule, subclass_mode_data=True,
-                         auto_configure_optimizers=False, args=args, run=run, **kwargs)
+                         args=args, run=run, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.num_features", "model.n_x", apply_on="instantiate")
+        # 1 (binary, regression) or C classes (multiclass: a softmax output)
+        parser.link_arguments("data.num_outputs", "model.n_y", apply_on="instantiate")
         parser.add_argument(
             "--num_threads", type=int | None, default=1,
             help="torch intra-op threads; 1 is fastest for these small networks (null: torch's "
@@ -145,6 +186,7 @@ class TorchnnCLI(LightningCLI):
             logger if isinstance(logger, list) else [logger])] or [None]
         save_dir = getattr(loggers[0], "save_dir", None)
         name = getattr(loggers[0], "name", None)
+        version: int | None
         if ckpt == "last":
             found = latest_run(save_dir, name) if save_dir and name else None
             if found is None:
@@ -169,17 +211,29 @@ class TorchnnCLI(LightningCLI):
             self._run_version = version
             for args in loggers:
                 folder = Path(getattr(args, "save_dir", ""), getattr(args, "name", ""))
-                if args is loggers[0] or (folder / f"version_{version}").is_dir():
+                if args is not None and (args is loggers[0]
+                                         or (folder / f"version_{version}").is_dir()):
                     args.version = version
 
     def instantiate_classes(self) -> None:
         try:
-            super().instantiate_classes()
+            with warnings.catch_warnings():
+                # NOTE: replacing the module's configure_optimizers is what --optimizer is for
+                warnings.filterwarnings("ignore", message=".*configure_optimizers` will be over")
+                super().instantiate_classes()
         except ConfigError:
             raise
         except (ValueError, TypeError, OSError) as err:
+            missing = _missing_package(_root_cause(err))
+            if missing:
+                raise ConfigError(missing) from err
             # a constructor's own message (the model's or the data's), not jsonargparse's wrapper
             raise ConfigError(f"the config could not be built: {_root_cause(err)}") from err
+        scheduler = self._get(self.config_init, "lr_scheduler")
+        if scheduler and not self._get(self.config_init, "optimizer"):
+            # NOTE: LightningCLI ignores --lr_scheduler without --optimizer; here it schedules
+            # the module's own optimizer (model.optimizer / model.lr)
+            self.model.lr_scheduler_init = scheduler
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         config = {**self._get(self.config_init, "trainer", default={}), **kwargs}
@@ -207,7 +261,7 @@ class TorchnnCLI(LightningCLI):
             callbacks.append(PredictionWriter())  # after the bar: its line prints last
         config["callbacks"] = callbacks
         try:
-            trainer = self._instantiate_trainer(config, extra)
+            trainer = instantiate_trainer(self, config, extra)  # with the checkpoint section
         except (MisconfigurationException, ImportError) as err:  # a GPU / TPU this machine lacks
             raise ConfigError(f"the trainer could not be built: {err}{_device_hint(config)}") \
                 from err
@@ -246,12 +300,8 @@ class TorchnnCLI(LightningCLI):
             raise ConfigError(
                 f"data task is {task!r} ({type(data).__name__}) but the model is a {model.task} "
                 f"network (output_activation={model.hparams.output_activation!r}); expected "
-                "output_activation 'sigmoid' for binary data, 'identity' or 'relu' for regression"
-            )
-        if model.hparams.n_y != 1:
-            raise ConfigError(
-                f"model.n_y is {model.hparams.n_y}, but {type(data).__name__} has one target "
-                "column; expected n_y 1 (binary: one P(y = 1 | x); regression: one value)")
+                "output_activation 'sigmoid' for binary data, 'softmax' for multiclass, "
+                "'identity' or 'relu' for regression")
         if self.subcommand == "test" and getattr(data, "test_fraction", None) == 0:
             raise ConfigError(
                 f"{type(data).__name__} has no test split (test_fraction is 0.0); "

@@ -8,15 +8,20 @@ which equals the full-batch mean gradient when the slices are of equal size.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import torch
 from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from torchnn.nn import DeepNetwork
 
 __all__ = ["BACKWARDS", "explicit_gradients", "autograd_gradients", "all_reduce_gradients"]
 
 BACKWARDS = ("explicit", "autograd")
 
 
-def explicit_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+def explicit_gradients(net: DeepNetwork, x: Tensor, y: Tensor) -> Tensor:
     """J, with dJ/dW^[l], dJ/db^[l] from ``net.backprop`` (eqs. 2.9-2.12) in every ``.grad``.
 
     NOTE: autocast is switched off here: the explicit equations run in the parameters' dtype.
@@ -29,7 +34,7 @@ def explicit_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
         return net.backprop(x, y)
 
 
-def autograd_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
+def autograd_gradients(net: DeepNetwork, x: Tensor, y: Tensor) -> Tensor:
     """J, with dJ/dθ in every ``.grad`` from autograd through the hand-written Functions.
 
     NOTE: ``torch.autograd.grad`` rather than ``.backward()``: it does not run the gradient
@@ -47,7 +52,7 @@ def autograd_gradients(net: nn.Module, x: Tensor, y: Tensor) -> Tensor:
 
 def all_reduce_gradients(params: list[nn.Parameter], world_size: int) -> None:
     """Replace each ``.grad`` by its mean over the ``world_size`` processes (one collective)."""
-    grads = [p.grad for p in params]
+    grads = [cast(Tensor, p.grad) for p in params]  # every parameter has one here
     flat = torch.cat([g.reshape(-1) for g in grads])  # (Σ numel,)
     torch.distributed.all_reduce(flat)  # sum over processes
     flat.div_(world_size)

@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 from lightning.pytorch import LightningModule
+from lightning.pytorch.core.optimizer import LightningOptimizer
 from torch import Tensor
+from torchmetrics import MetricCollection
 
 from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn import DeepNetwork, LogisticRegression
+from torchnn.training._lightning import attached_trainer
+from torchnn.training._lightning import step_progress as _step_progress
 from torchnn.training.descent import (
     BACKWARDS,
     all_reduce_gradients,
@@ -29,9 +34,10 @@ from torchnn.training.descent import (
 )
 from torchnn.training.metrics import make_metrics
 
-__all__ = ["DeepNetworkModule", "OPTIMIZERS"]
+__all__ = ["DeepNetworkModule", "OPTIMIZERS", "SCHEDULER_INTERVALS"]
 
 OPTIMIZERS = ("sgd", "adam")
+SCHEDULER_INTERVALS = ("epoch", "iteration")
 
 
 class DeepNetworkModule(LightningModule):
@@ -39,22 +45,33 @@ class DeepNetworkModule(LightningModule):
     gradient descent, :math:`w := w - \alpha\, dw` (Algorithm 1.1).
 
     A sigmoid output makes a binary classifier with the cross-entropy cost (metrics: accuracy,
-    F1, AUROC); an identity or ReLU output makes a regressor with the squared-error cost
-    (metrics: MSE, MAE, R²). Every argument is a primitive, so LightningCLI builds the module from
-    YAML and checkpoints load with ``torch.load(weights_only=True)``.
+    F1, AUROC); a softmax output over ``n_y`` = C classes a multi-class one with the categorical
+    cross-entropy (accuracy, macro F1, macro AUROC; targets are class indices); an identity or
+    ReLU output makes a regressor with the squared-error cost (metrics: MSE, MAE, R²). Every
+    argument is a primitive, so LightningCLI builds the module from YAML and checkpoints load
+    with ``torch.load(weights_only=True)``.
 
     Args:
         n_x: input features n[0] (the command line links it to ``data.num_features``).
         hidden_units: n[1], ..., n[L-1]; empty gives chapter 1's logistic regression.
-        n_y: output units n[L].
+        n_y: output units n[L]: 1, or C classes for a softmax output (the command line links it
+            to ``data.num_outputs``).
         hidden_activation: g of the hidden layers (``relu``, ``leaky_relu``, ``tanh``, ...).
-        output_activation: ``sigmoid`` (binary), ``identity`` or ``relu`` (regression).
+        output_activation: ``sigmoid`` (binary), ``softmax`` (multi-class), ``identity`` or
+            ``relu`` (regression).
         negative_slope: the leaky ReLU slope.
         init: weight initialisation, ``small`` (N(0, 1) * ``init_scale``), ``he``, ``xavier``.
         init_scale: the scale of ``small`` initialisation (the seed's 0.01).
-        optimizer: ``sgd`` (the seed's gradient descent; ``momentum`` 0 by default) or ``adam``.
-        lr: the learning rate α.
+        optimizer: ``sgd`` (the seed's gradient descent; ``momentum`` 0 by default) or ``adam``,
+            both with ``lr``. Any other ``torch.optim`` optimizer (and a scheduler) is given
+            the LightningCLI way, ``optimizer:`` / ``lr_scheduler:`` beside ``model:`` (or by
+            overriding :meth:`configure_optimizers`); it then replaces this one, its own ``lr``
+            included.
+        lr: the learning rate α of the ``sgd`` / ``adam`` shorthand.
         momentum: SGD momentum (0: plain gradient descent).
+        lr_scheduler_interval: when this module steps a learning-rate scheduler: once per
+            ``epoch`` (Lightning's default) or after every gradient-descent ``iteration``. The
+            module makes its own updates, so it steps the schedulers itself.
         backward: ``explicit`` (``DeepNetwork.backprop``, the seed's equations with no autograd
             graph) or ``autograd`` (autograd through the hand-written Functions); same gradients.
         iterations_per_step: gradient-descent iterations per Lightning step (per batch);
@@ -89,12 +106,18 @@ class DeepNetworkModule(LightningModule):
         iterations_per_step: int | None = None,
         recompute: bool = False,
         graph: str = "layers",
+        lr_scheduler_interval: str = "epoch",
     ) -> None:
         super().__init__()
         if backward not in BACKWARDS:
             raise ValueError(f"unknown backward {backward!r}; expected one of {BACKWARDS}")
         if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}")
+            raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {OPTIMIZERS}, "
+                             "or any torch.optim optimizer the LightningCLI way: --optimizer "
+                             "torch.optim.NAME (optimizer: {class_path, init_args} in YAML)")
+        if lr_scheduler_interval not in SCHEDULER_INTERVALS:
+            raise ValueError(f"unknown lr_scheduler_interval {lr_scheduler_interval!r}; "
+                             f"expected one of {SCHEDULER_INTERVALS}")
         steps = iterations_per_step
         if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                                   or steps < 1):
@@ -115,16 +138,18 @@ class DeepNetworkModule(LightningModule):
             self.net = DeepNetwork([n_x, *hidden, n_y], hidden_activation, output_activation,
                                    negative_slope=negative_slope, init=init, init_scale=init_scale,
                                    recompute=recompute, graph=graph)
-        self.task = "binary" if self.net.is_classifier else "regression"
+        self.task: str = ("multiclass" if output_activation == "softmax" else
+                     "binary" if self.net.is_classifier else "regression")
         self.backward = backward
-        self.iterations_per_step = iterations_per_step
+        self.iterations_per_step: int | None = iterations_per_step
         # NOTE: many iterations per step and a hand-written update: Lightning's automatic
         # optimisation (one backward and one step per training_step) does not fit.
         self.automatic_optimization = False
-        self.train_metrics = make_metrics(self.task, "train/")
-        self.val_metrics = make_metrics(self.task, "val/")
-        self.test_metrics = make_metrics(self.task, "test/")
+        self.train_metrics: MetricCollection = make_metrics(self.task, "train/", n_y)
+        self.val_metrics: MetricCollection = make_metrics(self.task, "val/", n_y)
+        self.test_metrics: MetricCollection = make_metrics(self.task, "test/", n_y)
         self.cost_history: list[float] = []  # J before each iteration's update, all iterations
+        self.val_cost_history: list[tuple[int, float]] = []  # (iterations done, val J)
 
     # ------------------------------------------------------------------------------------------
     # one shared step: forward, cost
@@ -135,9 +160,13 @@ class DeepNetworkModule(LightningModule):
         return self.net(x)
 
     def model_step(self, batch: Sequence[Tensor]) -> tuple[Tensor, Tensor, Tensor]:
-        """Forward one batch ``(x, y)``: return J, A^[L] and Y, shapes (), (m, n_y), (m, n_y)."""
+        """Forward one batch ``(x, y)``: return J, A^[L] and Y, shapes (), (m, n_y), (m, n_y)
+        (multiclass: Y as class indices (m,))."""
         x, y = batch[0], batch[1]
         z = self.net.logits(x)  # Z^[L]  (m, n_y)
+        if self.task == "multiclass":  # softmax + categorical cross-entropy (dZ = A - Y)
+            y = y.reshape(-1).long()
+            return F.cross_entropy(z, y), F.softmax(z, dim=-1), y
         y = y.reshape(z.shape).to(z.dtype)
         if self.task == "binary":
             cost = F.binary_cross_entropy_with_logits(z, y)  # cross-entropy from Z^[L]  (§1.2)
@@ -158,21 +187,24 @@ class DeepNetworkModule(LightningModule):
 
     def training_step(self, batch: Sequence[Tensor], batch_idx: int) -> Tensor:
         x, y = batch[0], batch[1]
-        y = y.reshape(x.shape[0], -1)
+        # class indices (m,) for a softmax output, else Y (m, n_y)
+        y = y.reshape(-1).long() if self.task == "multiclass" else y.reshape(x.shape[0], -1)
         n = self.iterations_per_batch()
-        world_size = self.trainer.world_size if self._trainer is not None else 1
-        opt = self.optimizers()
+        world_size = self.trainer.world_size if attached_trainer(self) is not None else 1
+        opt = cast(LightningOptimizer, self.optimizers())  # one optimizer
         costs = torch.empty(n, dtype=torch.float64, device=x.device)
         if self._fused(opt, world_size):
             # NOTE: W := W - α dW straight from the engine, no .grad at all (gd_step's gradient
             # buffers are reused step after step). The steps are then counted as optimiser steps
             # so that global_step (checkpoints, max_steps) still counts iterations.
-            lr = opt.param_groups[0]["lr"]
             with torch.autocast(x.device.type, enabled=False):
                 for i in range(n):
                     check = x.device.type == "cpu" or i == 0  # a J read syncs a GPU
+                    lr = opt.param_groups[0]["lr"]  # a scheduler may change it
                     costs[i] = self.net.gd_step(x, y, lr, check_values=check)
+                    self._step_schedulers("iteration")
             progress = _step_progress(self.trainer)
+            assert progress is not None  # _fused checked it
             for _ in range(n):
                 progress.increment_ready()
                 progress.increment_completed()
@@ -184,6 +216,9 @@ class DeepNetworkModule(LightningModule):
                 if world_size > 1:
                     all_reduce_gradients(params, world_size)  # mean over the processes' slices
                 opt.step()  # w := w - α dw  (Algorithm 1.1); one optimiser step per iteration
+                self._step_schedulers("iteration")
+        if batch_idx == self.trainer.num_training_batches - 1:
+            self._step_schedulers("epoch")  # the epoch's updates are done
         if world_size > 1:
             costs = self.trainer.strategy.reduce(costs, reduce_op="mean")
         self.cost_history.extend(costs.tolist())
@@ -201,8 +236,46 @@ class DeepNetworkModule(LightningModule):
         seed's loop, with Lightning's per-step cost paid once per 100 iterations), else 1."""
         if self.iterations_per_step is not None:
             return self.iterations_per_step
-        batches = self.trainer.num_training_batches if self._trainer is not None else 1
+        batches = self.trainer.num_training_batches if attached_trainer(self) else 1
         return 100 if batches == 1 else 1
+
+    def _step_schedulers(self, when: str) -> None:
+        """Step the configured schedulers that are due ``when``: ``iteration`` (after an
+        update), ``epoch`` (after the epoch's last batch) or ``validation`` (a ReduceLROnPlateau,
+        which reads its ``monitor``, ``val/J`` by default, as Lightning does).
+
+        NOTE: under manual optimisation Lightning leaves the stepping to the module. An epoch's
+        step comes after its last batch, before its validation and checkpoint, so a checkpoint
+        holds the scheduler as the next epoch starts with it.
+        """
+        if attached_trainer(self) is None:
+            return
+        interval = self.hparams.get("lr_scheduler_interval", "epoch")
+        for config in self.trainer.lr_scheduler_configs:
+            scheduler = config.scheduler
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                if when != "validation":
+                    continue
+                monitor = getattr(scheduler, "monitor", None) or "val/J"
+                value = self.trainer.callback_metrics.get(monitor)
+                if value is None:
+                    raise ValueError(
+                        f"ReduceLROnPlateau monitors {monitor!r}, which was not logged; expected "
+                        f"one of {sorted(self.trainer.callback_metrics)}")
+                scheduler.step(value)
+            elif when == interval:
+                with warnings.catch_warnings():
+                    # NOTE: gd_step's fused update never calls optimizer.step(), so torch would
+                    # warn that the scheduler steps first; the updates did happen
+                    warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)` before")
+                    scheduler.step()
+
+    def on_validation_end(self) -> None:
+        # NOTE: Lightning has reduced this validation's val/J by now (not yet at epoch end)
+        cost = self.trainer.callback_metrics.get("val/J")
+        if self.trainer.state.fn == "fit" and not self.trainer.sanity_checking and cost is not None:
+            self.val_cost_history.append((len(self.cost_history), float(cost)))
+            self._step_schedulers("validation")
 
     def on_fit_start(self) -> None:
         scaler = getattr(self.trainer.precision_plugin, "scaler", None)
@@ -212,11 +285,21 @@ class DeepNetworkModule(LightningModule):
                 "module's own updates do not use; expected '32-true', '64-true' or 'bf16-mixed'"
             )
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        hp = self.hparams
+    #: a scheduler's LightningCLI config (class_path, init_args) for the optimizer below, set by
+    #: the command line when ``--lr_scheduler`` comes without ``--optimizer``
+    lr_scheduler_init: dict[str, Any] | None = None
+
+    def configure_optimizers(self) -> Any:
+        hp: Any = self.hparams
         if hp.optimizer == "adam":
-            return torch.optim.Adam(self.parameters(), lr=hp.lr)
-        return torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum)
+            opt: torch.optim.Optimizer = torch.optim.Adam(self.parameters(), lr=hp.lr)
+        else:
+            opt = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=hp.momentum)
+        if self.lr_scheduler_init is None:
+            return opt
+        from lightning.pytorch.cli import instantiate_class
+
+        return [opt], [instantiate_class(opt, self.lr_scheduler_init)]
 
     # ------------------------------------------------------------------------------------------
     # evaluation
@@ -249,15 +332,11 @@ class DeepNetworkModule(LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["cost_history"] = torch.tensor(self.cost_history, dtype=torch.float64)
+        checkpoint["val_cost_history"] = torch.tensor(self.val_cost_history,
+                                                      dtype=torch.float64).reshape(-1, 2)
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         history = checkpoint.get("cost_history")
         self.cost_history = [] if history is None else history.tolist()
-
-
-def _step_progress(trainer: Any) -> Any:
-    """Lightning's count of manual optimiser steps (``trainer.global_step``), or ``None``."""
-    try:
-        return trainer.fit_loop.epoch_loop.manual_optimization.optim_step_progress
-    except AttributeError:  # another Lightning version: the module falls back to opt.step()
-        return None
+        val = checkpoint.get("val_cost_history")
+        self.val_cost_history = [] if val is None else [(int(i), j) for i, j in val.tolist()]

@@ -1,4 +1,8 @@
-"""Plots of a run: the cost J against the iteration, and a 2-D decision boundary.
+"""Pictures of a run: the cost J (training, every iteration; validation, at each validation),
+the metrics over the epochs, and a 2-D decision boundary.
+
+Each ``*_figure`` function returns a matplotlib ``Figure`` (for a file, or a logger's
+``add_figure``); each ``plot_*`` function saves one as a PNG and returns its path.
 
 NOTE: matplotlib is imported inside the functions (it costs about half a second at start-up) and
 through ``Figure`` + ``FigureCanvasAgg``, never ``pyplot``, so no global backend is changed.
@@ -6,17 +10,21 @@ through ``Figure`` + ``FigureCanvasAgg``, never ``pyplot``, so no global backend
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["plot_cost", "plot_decision_boundary"]
+__all__ = ["cost_figure", "decision_boundary_figure", "metrics_figure", "plot_cost",
+           "plot_decision_boundary", "plot_metrics"]
+
+Series = tuple[Sequence[float], Sequence[float]]  # (x, y): epochs or iterations, values
 
 
-def _figure(width: float = 6.4, height: float = 4.8):
+def _figure(width: float = 6.4, height: float = 4.8) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -25,23 +33,129 @@ def _figure(width: float = 6.4, height: float = 4.8):
     return fig
 
 
-def plot_cost(costs: Sequence[float], path: str | Path, title: str = "Cost J") -> Path:
-    """Save J against the iteration (the seed's cost curve) as a PNG at ``path``."""
+def _save(fig: Any, path: str | Path) -> Path:
+    fig.savefig(path)
+    return Path(path)
+
+
+def cost_figure(costs: Sequence[float], title: str = "Cost J",
+                validation: Series | None = None) -> Any:
+    """J against the iteration (the seed's cost curve); ``validation`` adds ``(iterations, J)``
+    of the validation split, where the gap between the two shows overfitting."""
     if len(costs) == 0:
         raise ValueError(f"plot_cost: no cost values to plot (got {len(costs)}); expected >= 1")
     fig = _figure()
     ax = fig.add_subplot()
-    ax.plot(np.arange(len(costs)), np.asarray(costs, dtype=np.float64), linewidth=1.2)
+    ax.plot(np.arange(len(costs)), np.asarray(costs, dtype=np.float64), linewidth=1.2,
+            label="training J (every iteration)")
+    if validation is not None and len(validation[0]):
+        ax.plot(np.asarray(validation[0]), np.asarray(validation[1], dtype=np.float64),
+                marker="o", markersize=3, linewidth=1.2, label="validation J")
+        ax.legend()
     ax.set_xlabel("iteration")
     ax.set_ylabel("cost J")
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path)
-    return Path(path)
+    return fig
+
+
+def plot_cost(costs: Sequence[float], path: str | Path, title: str = "Cost J",
+              validation: Series | None = None) -> Path:
+    """Save :func:`cost_figure` as a PNG at ``path``."""
+    return _save(cost_figure(costs, title, validation), path)
+
+
+def metrics_figure(history: Mapping[str, Mapping[str, Series]], title: str = "Metrics") -> Any:
+    """One panel per metric (``{"acc": {"train": (epochs, values), "val": ...}}``), one line per
+    stage, against the epoch."""
+    names = [name for name, stages in history.items() if any(len(s[0]) for s in stages.values())]
+    if not names:
+        raise ValueError("plot_metrics: no metric values to plot; expected at least one series")
+    fig = _figure(4.0 * len(names), 3.6)
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(1, len(names), i + 1)
+        for stage, (x, y) in history[name].items():
+            if len(x):
+                ax.plot(np.asarray(x), np.asarray(y, dtype=np.float64), marker="o",
+                        markersize=2.5, linewidth=1.2, label=stage)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_metrics(history: Mapping[str, Mapping[str, Series]], path: str | Path,
+                 title: str = "Metrics") -> Path:
+    """Save :func:`metrics_figure` as a PNG at ``path``."""
+    return _save(metrics_figure(history, title), path)
 
 
 @torch.no_grad()
+def decision_boundary_figure(
+    predict: Callable[[Tensor], Tensor],
+    x: Tensor,
+    y: Tensor,
+    title: str = "Decision boundary",
+    steps: int = 300,
+    validation: tuple[Tensor, Tensor] | None = None,
+    class_names: Sequence[str] | None = None,
+) -> Any:
+    """The regions of each predicted class, with the points coloured by their label.
+
+    Args:
+        predict: maps a batch ``(k, 2)`` to probabilities: ``(k, 1)`` (P(y = 1); class 1 where
+            above 0.5) or ``(k, C)`` (one per class; the most probable class).
+        x: the training points, shape ``(m, 2)``; drawn as circles.
+        y: their labels, class indices, shape ``(m,)`` or ``(m, 1)``.
+        steps: grid points per axis.
+        validation: ``(x, y)`` of validation points, drawn as triangles.
+        class_names: the legend's name of each class (default ``y = 0``, ``y = 1``, ...).
+    """
+    if x.dim() != 2 or x.shape[1] != 2:
+        raise ValueError(
+            f"plot_decision_boundary needs 2-D points of shape (m, 2), got {tuple(x.shape)}"
+        )
+    from matplotlib import colormaps
+    from matplotlib.lines import Line2D
+
+    points = [(x, y, "o", "training")]
+    if validation is not None and len(validation[0]):
+        points.append((validation[0], validation[1], "^", "validation"))
+    xs = torch.cat([p[0].detach().float().cpu() for p in points])
+    lo, hi = xs.min(0).values - 0.5, xs.max(0).values + 0.5
+    g0, g1 = torch.linspace(lo[0], hi[0], steps), torch.linspace(lo[1], hi[1], steps)
+    grid0, grid1 = torch.meshgrid(g0, g1, indexing="xy")  # (steps, steps) each
+    grid = torch.stack([grid0.reshape(-1), grid1.reshape(-1)], dim=1)  # (steps², 2)
+    probs = predict(grid).float().cpu().reshape(steps * steps, -1)  # (steps², 1 or C)
+    regions = (probs[:, 0] > 0.5).long() if probs.shape[1] == 1 else probs.argmax(1)
+    labels = [p[1].detach().reshape(-1).long().cpu() for p in points]
+    k = max(2, probs.shape[1], *(int(t.max()) + 1 for t in labels if len(t)))
+    names = list(class_names) if class_names is not None else [f"y = {c}" for c in range(k)]
+    colours = colormaps["Spectral"].resampled(k)
+    fig = _figure(6.0, 5.0)
+    ax = fig.add_subplot()
+    ax.contourf(grid0.numpy(), grid1.numpy(), regions.reshape(steps, steps).numpy(),
+                levels=np.arange(k + 1) - 0.5, cmap=colours, alpha=0.45)
+    for (px, _, marker, _), py in zip(points, labels):
+        px = px.detach().float().cpu()
+        ax.scatter(px[:, 0].numpy(), px[:, 1].numpy(), c=colours(py.numpy()), marker=marker,
+                   s=14, edgecolors="k", linewidths=0.3)
+    handles = [Line2D([], [], marker="s", linestyle="", color=colours(c), markersize=8,
+                      label=names[c]) for c in range(k)]
+    handles += [Line2D([], [], marker=marker, linestyle="", color="0.5", markeredgecolor="k",
+                       label=f"{stage} points") for _, _, marker, stage in points]
+    ax.legend(handles=handles, loc="best", fontsize=8, framealpha=0.8)
+    ax.set_xlabel("x1 (standardised)")
+    ax.set_ylabel("x2 (standardised)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_decision_boundary(
     predict: Callable[[Tensor], Tensor],
     x: Tensor,
@@ -49,37 +163,9 @@ def plot_decision_boundary(
     path: str | Path,
     title: str = "Decision boundary",
     steps: int = 300,
+    validation: tuple[Tensor, Tensor] | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Path:
-    """Save the regions where ``predict`` gives A^[L] > 0.5, with the points coloured by label.
-
-    Args:
-        predict: maps a batch ``(k, 2)`` to probabilities ``(k, 1)``.
-        x: the points, shape ``(m, 2)``.
-        y: their labels in {0, 1}, shape ``(m,)`` or ``(m, 1)``.
-        path: where to write the PNG.
-        steps: grid points per axis.
-    """
-    if x.dim() != 2 or x.shape[1] != 2:
-        raise ValueError(
-            f"plot_decision_boundary needs 2-D points of shape (m, 2), got {tuple(x.shape)}"
-        )
-    xs = x.detach().float().cpu()
-    lo, hi = xs.min(0).values - 0.5, xs.max(0).values + 0.5
-    g0, g1 = torch.linspace(lo[0], hi[0], steps), torch.linspace(lo[1], hi[1], steps)
-    grid0, grid1 = torch.meshgrid(g0, g1, indexing="xy")  # (steps, steps) each
-    grid = torch.stack([grid0.reshape(-1), grid1.reshape(-1)], dim=1)  # (steps², 2)
-    probs = predict(grid).float().cpu().reshape(steps, steps)
-    fig = _figure(6.0, 5.0)
-    ax = fig.add_subplot()
-    regions = (probs > 0.5).float().numpy()  # 1 where the network predicts y = 1
-    ax.contourf(grid0.numpy(), grid1.numpy(), regions, levels=[-0.5, 0.5, 1.5], cmap="Spectral",
-                alpha=0.6)
-    labels = y.detach().reshape(-1).cpu().numpy()
-    ax.scatter(xs[:, 0].numpy(), xs[:, 1].numpy(), c=labels, cmap="Spectral", s=12,
-               edgecolors="k", linewidths=0.3)
-    ax.set_xlabel("x1 (standardised)")
-    ax.set_ylabel("x2 (standardised)")
-    ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    return Path(path)
+    """Save :func:`decision_boundary_figure` as a PNG at ``path``."""
+    return _save(decision_boundary_figure(predict, x, y, title, steps, validation, class_names),
+                 path)

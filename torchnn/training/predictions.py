@@ -3,8 +3,10 @@
 Columns, in this order:
 - ``row``: the row's number in its source (a file's data rows counted from 0, or the table row
   of a held-out split), so every prediction can be put back next to its input;
-- a classifier: ``probability`` (A^[L] = P(y = 1 | x)) and ``prediction`` (1 where the
+- a binary classifier: ``probability`` (A^[L] = P(y = 1 | x)) and ``prediction`` (1 where the
   probability is above 0.5, else 0, as :meth:`DeepNetwork.predict`);
+- a multi-class one: ``prediction`` (the most probable class's index) and one
+  ``probability_<class>`` column per class (the data module's ``classes`` name them);
   a regressor: ``prediction``, A^[L] mapped back to the target's own units;
 - the target under its own name, when the rows have one.
 
@@ -34,7 +36,8 @@ PREDICTIONS_FILE = "predictions.csv"
 
 def prediction_table(a: Tensor, row: Tensor, y: Tensor | None, task: str, dm: Any = None,
                      threshold: float = 0.5) -> tuple[list[str], list[list[Any]]]:
-    """The header and the lines of ``predictions.csv`` from A^[L] ``(k, 1)`` and row numbers.
+    """The header and the lines of ``predictions.csv`` from A^[L] ``(k, 1)`` or, multiclass,
+    ``(k, C)``, and row numbers.
 
     ``dm`` (the data module) maps a regressor's A^[L] back to the target's units and names the
     target column; without it the values are written as they are and the target is ``target``.
@@ -47,6 +50,10 @@ def prediction_table(a: Tensor, row: Tensor, y: Tensor | None, task: str, dm: An
     if task == "binary":  # classes and 0/1 targets as integers
         header = ["row", "probability", "prediction"]
         columns = [a[:, 0].numpy(), (a[:, 0] > threshold).long().numpy()]
+    elif task == "multiclass":
+        names = getattr(dm, "classes", None) or [str(c) for c in range(a.shape[1])]
+        header = ["row", "prediction", *(f"probability_{name}" for name in names)]
+        columns = [a.argmax(dim=1).numpy(), *a.T.numpy()]
     else:
         if dm is not None and hasattr(dm, "inverse_transform_target"):
             a = dm.inverse_transform_target(a)  # the target's own units
@@ -54,7 +61,7 @@ def prediction_table(a: Tensor, row: Tensor, y: Tensor | None, task: str, dm: An
     if y is not None:
         header.append(target)
         y = y.detach().cpu().reshape(len(a), -1)[:, 0]
-        columns.append((y.long() if task == "binary" else y.double()).numpy())
+        columns.append((y.double() if task == "regression" else y.long()).numpy())
     lines = [[r, *(str(c[i]) for c in columns)] for i, r in enumerate(row.tolist())]
     return header, lines
 
@@ -80,7 +87,8 @@ class PredictionWriter(BasePredictionWriter):
 
     def on_predict_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._parts, self._message = [], ""
-        description = getattr(trainer.datamodule, "predict_description", None)
+        # NOTE: Lightning sets trainer.datamodule outside the Trainer class: getattr for mypy
+        description = getattr(getattr(trainer, "datamodule", None), "predict_description", None)
         if self.verbose and description and trainer.is_global_zero:
             print(f"Predicting {description}", flush=True)
 
@@ -100,9 +108,9 @@ class PredictionWriter(BasePredictionWriter):
             return
         a = torch.cat([p[0] for p in self._parts])
         row = torch.cat([p[1] for p in self._parts])
-        ys = [p[2] for p in self._parts]
-        y = None if any(t is None for t in ys) else torch.cat(
-            [t.reshape(len(t), -1) for t in ys])  # type: ignore[union-attr]
+        ys = [p[2] for p in self._parts if p[2] is not None]
+        y = torch.cat([t.reshape(len(t), -1) for t in ys]) if len(ys) == len(self._parts) \
+            else None
         self._parts = []
         if trainer.world_size > 1:  # equal shares per process (the sampler pads), so gather
             a, row = (_gather(trainer, t) for t in (a, row))
@@ -113,7 +121,8 @@ class PredictionWriter(BasePredictionWriter):
         a, row = a[order], row[order]
         y = None if y is None else y[order]
         task = getattr(pl_module, "task", "binary")
-        header, lines = prediction_table(a, row, y, task, trainer.datamodule, self.threshold)
+        header, lines = prediction_table(a, row, y, task, getattr(trainer, "datamodule", None),
+                                         self.threshold)
         folder = self._folder(trainer)
         if folder is None:
             self._message = (f"Predicted {len(lines)} rows (no run folder or checkpoint to "

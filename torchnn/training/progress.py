@@ -10,6 +10,8 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import TQDMProgressBar
 from lightning.pytorch.callbacks.progress.tqdm_progress import Tqdm
 
+from torchnn.training._lightning import train_progress_bar
+
 __all__ = ["IterationProgressBar"]
 
 
@@ -87,8 +89,10 @@ class IterationProgressBar(TQDMProgressBar):
     def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if not self._in_fit(trainer):
             super().on_validation_end(trainer, pl_module)
-        elif self._train_progress_bar is not None and not self.train_progress_bar.disable:
-            self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
+        else:
+            bar = train_progress_bar(self)
+            if bar is not None and not bar.disable:
+                bar.set_postfix(self.get_metrics(trainer, pl_module), refresh=False)
 
     def get_metrics(self, trainer: Trainer, pl_module: LightningModule) -> dict[str, Any]:
         """J of the last iteration and the validation cost: the ``_step``/``_epoch`` twins and

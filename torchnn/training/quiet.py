@@ -16,6 +16,8 @@ _MESSAGES = (
     # torch <= 2.6 (torch/distributed/nn/jit/instantiator.py) makes a TemporaryDirectory at
     # import and leaves it to the interpreter, which warns at exit; torch 2.8 cleans it up
     r"Implicitly cleaning up <TemporaryDirectory",
+    # the module steps its schedulers itself (manual optimisation), ReduceLROnPlateau included
+    r".*The lr scheduler dict contains the key\(s\) \['monitor'\].*",
 )
 
 
