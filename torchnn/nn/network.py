@@ -23,7 +23,7 @@ from torchnn.functional.layer import (
 from torchnn.functional.network import DenseNetworkFunction, DenseNetworkSoftmaxFunction
 from torchnn.functional.softmax_layer import DenseSoftmaxCrossEntropyFunction, check_output_target
 from torchnn.nn import backprop as engine
-from torchnn.nn import dropin, interchange
+from torchnn.nn import descent_loop, dropin, interchange
 from torchnn.nn.activation import MODULES, activation_module, module_class
 from torchnn.nn.dense import Dense
 from torchnn.nn.softmax import Softmax
@@ -344,6 +344,14 @@ class DeepNetwork(nn.Module):
         args = self._engine_args(x, y, check_values, recompute, "gd_step")
         return engine.gd_step(lr=lr, workspace=self._workspace, **args)
 
+    def gradient_descent(self, x: Tensor, y: Tensor, lr: float, iterations: int,
+                         engine: str = "auto") -> Tensor:
+        """Algorithm 1.1 with its loop: ``iterations`` calls' worth of ``gd_step``, in place;
+        returns J of every iteration, float64 ``(iterations,)``. ``engine``: ``"torch"`` (the
+        explicit engine, ``gd_step``'s), ``"compiled"`` (the loop in C for small CPU networks,
+        ``torchnn/nn/compiled.py``; an error where it cannot run) or ``"auto"`` (compiled where
+        it can run). See ``torchnn/nn/descent_loop.py``."""
+        return descent_loop.gradient_descent(self, x, y, lr, iterations, engine)
 
     # ------------------------------------------------------------------------------------------
     # interchange with torch.nn

@@ -1,0 +1,74 @@
+"""``DeepNetwork.gradient_descent``: Algorithm 1.1 with its loop, on one engine or the other.
+
+The torch engine runs ``backprop.gd_step`` ``iterations`` times, exactly what calling
+``net.gd_step`` in a loop does (the checks once, not per call). The compiled engine
+(``torchnn.nn.compiled``) runs the same equations as one C loop for small networks on the CPU.
+This function is the seam between them: ``engine="auto"`` takes the compiled loop wherever it
+can run and the torch engine silently otherwise; ``"torch"`` and ``"compiled"`` force one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, cast
+
+import torch
+from torch import Tensor
+
+from torchnn import _validate as V
+from torchnn.nn import backprop as engine
+from torchnn.nn import compiled
+
+if TYPE_CHECKING:
+    from torchnn.nn.network import DeepNetwork
+
+__all__ = ["ENGINES", "gradient_descent"]
+
+ENGINES = ("auto", "torch", "compiled")
+
+
+def _check_iterations(iterations: object, where: str) -> int:
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
+        raise ValueError(f"{where}: iterations must be an int >= 0, got {iterations!r}")
+    return iterations
+
+
+def gradient_descent(net: DeepNetwork, x: Tensor, y: Tensor, lr: float, iterations: int,
+                     engine_name: str = "auto") -> Tensor:
+    """``iterations`` of Algorithm 1.1 on ``net`` in place; J of every iteration, float64."""
+    where = f"{type(net).__name__}.gradient_descent"
+    lr = V.check_learning_rate(lr, where)
+    iterations = _check_iterations(iterations, where)
+    if engine_name not in ENGINES:
+        raise ValueError(f"{where}: unknown engine {engine_name!r}; expected one of "
+                         f"{list(ENGINES)}")
+    if not net._explicit():  # hooks, parametrized layers, replaced modules: see nn/dropin.py
+        if engine_name == "compiled":
+            raise RuntimeError(f"{where}: engine='compiled' cannot run: the network has hooks, "
+                               "parametrized layers or replaced modules; use engine='torch'")
+        return torch.tensor([net.gd_step(x, y, lr).item() for _ in range(iterations)],
+                            dtype=torch.float64)
+    args = net._engine_args(x, y, True, None, "gradient_descent")  # all checks, once
+    params, y = args["params"], cast(Tensor, args["y"])
+    reason = "engine='torch'" if engine_name == "torch" else compiled.unsupported(
+        params, x, y, net.hidden_activation, net.negative_slope, net.output_activation)
+    if reason is None:
+        costs, done = compiled.gradient_descent(
+            cast("list[Tensor]", params), x, y, net.hidden_activation, net.negative_slope,
+            net.output_activation, lr, iterations)
+        if done < iterations:  # J not finite: the torch engine's error, before that update
+            V.check_cost_finite(costs[done], x, where)
+        return costs
+    if engine_name == "compiled":
+        raise RuntimeError(f"{where}: engine='compiled' cannot run: {reason}")
+    values: list[float] = []
+
+    def record(cost: Tensor) -> None:  # J kept, and checked as gd_step checks it
+        values.append(cost.item())
+        if not math.isfinite(values[-1]):
+            V.check_cost_finite(cost, x, where)
+
+    args["on_cost"] = record
+    for _ in range(iterations):
+        engine.gd_step(lr=lr, workspace=net._workspace, **args)
+    return torch.tensor(values, dtype=torch.float64)

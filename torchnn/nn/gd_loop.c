@@ -1,0 +1,201 @@
+/* Algorithm 1.1 on the seed's L-layer network, the whole loop in plain C (no torch headers).
+
+   NOTE: this file is the one sanctioned restatement of the seed's rules outside
+   torchnn/functional: C cannot call the ACTIVATIONS / OUTPUTS records, so g, g' and the output
+   rules are written again below, each beside the record it restates, and tests/nn/test_kernel.py
+   pins every one of them to the records. It may differ from the torch engine by float rounding.
+
+   Column notation, as the seed writes it: a layer's values are (n[l], m), one column per example,
+   so every inner loop runs over the m examples (contiguous, vectorised). W^[l] is (n[l], n[l-1])
+   row-major and b^[l] is (n[l],): the tensors the torch engine updates, updated in place here.
+   x arrives as torch holds it, (m, n[0]) rows, i.e. Xᵀ; y as (m, n[L]) rows or as class indices.
+
+   Built twice by torchnn/nn/compiled.py: with -DREAL_FLOAT (float32) and without (float64).
+   No -ffast-math: NaN and infinity follow IEEE rules (-fno-math-errno only drops errno); with
+   -DTORCHNN_MVEC glibc's vector libm (libmvec) is declared, so the loops over the examples call
+   its SIMD exp / log1p / tanh (accurate to a few ulp). */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef REAL_FLOAT  /* float32 */
+#define REAL float
+#define EXP expf
+#define LOG logf
+#define LOG1P log1pf
+#define TANH tanhf
+#define FABS fabsf
+#else  /* float64 */
+#define REAL double
+#define EXP exp
+#define LOG log
+#define LOG1P log1p
+#define TANH tanh
+#define FABS fabs
+#endif
+
+#ifdef TORCHNN_MVEC
+#define SIMD __attribute__((simd("notinbranch")))
+SIMD double exp(double); SIMD float expf(float);
+SIMD double log1p(double); SIMD float log1pf(float);
+SIMD double tanh(double); SIMD float tanhf(float);
+#endif
+
+enum { SIGMOID, TANH_, RELU, LEAKY_RELU, IDENTITY };        /* g of layers 1..L-1 */
+enum { OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY, OUT_RELU };  /* g^[L] with its cost */
+
+/* every example (and unit) of one layer, as one vectorised loop */
+#define EACH(i, n) _Pragma("omp simd") for (int64_t i = 0; i < (n); i++)
+
+/* a = g(z) over one layer, in place (eq. 2.4): the ACTIVATIONS records' forward. */
+static void activate(REAL *a, int64_t n, int g, REAL slope) {
+  switch (g) {
+    case SIGMOID: EACH(i, n) a[i] = 1 / (1 + EXP(-a[i])); break;        /* σ(z) */
+    case TANH_: EACH(i, n) a[i] = TANH(a[i]); break;                    /* tanh(z) */
+    case RELU: EACH(i, n) a[i] = a[i] < 0 ? 0 : a[i]; break;            /* max(0, z); NaN stays */
+    case LEAKY_RELU: EACH(i, n) a[i] = a[i] > 0 ? a[i] : a[i] * slope; break;  /* slope >= 0 */
+    default: break;                                                     /* identity: a = z */
+  }
+}
+
+/* dz = da * g'(z), g' read from the output a (eq. 2.12's "* g'(Z)"): the records' grad. */
+static void activation_grad(REAL *da, const REAL *a, int64_t n, int g, REAL slope) {
+  switch (g) {
+    case SIGMOID: EACH(i, n) da[i] *= a[i] - a[i] * a[i]; break;        /* σ' = a - a·a */
+    case TANH_: EACH(i, n) da[i] *= 1 - a[i] * a[i]; break;             /* tanh' = 1 - a·a */
+    case RELU: EACH(i, n) da[i] *= a[i] > 0 || a[i] != a[i] ? 1 : 0; break;  /* NaN passes */
+    case LEAKY_RELU: EACH(i, n) da[i] *= a[i] > 0 ? 1 : slope; break;   /* slope at z <= 0, NaN */
+    default: break;                                                     /* identity: g' = 1 */
+  }
+}
+
+/* J of one iteration from Z^[L] (C, m), and dZ^[L] written over it (eq. 2.9, with the 1/m of
+   eqs. 2.10-2.11 applied): the OUTPUTS records' cost and delta. Y (C, m), or labels (m,). */
+static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t C, int64_t m,
+                         int out) {
+  int64_t n = C * m;
+  REAL J = 0;
+  if (out == OUT_SIGMOID) {  /* L = max(z, 0) - z y + log(1 + e^{-|z|}) (§1.2); dZ = A - Y */
+    #pragma omp simd reduction(+:J)
+    for (int64_t i = 0; i < n; i++) {
+      REAL z = Z[i];
+      J += (z > 0 ? z : 0) - z * Y[i] + LOG1P(EXP(-FABS(z)));
+      Z[i] = (1 / (1 + EXP(-z)) - Y[i]) / n;  /* A - Y, σ(z) = 1/(1 + e^{-z}) */
+    }
+    return J / n;
+  }
+  if (out == OUT_IDENTITY || out == OUT_RELU) {  /* J = mean((A - Y)²); dZ = 2 (A - Y) * g' */
+    #pragma omp simd reduction(+:J)
+    for (int64_t i = 0; i < n; i++) {
+      REAL a = out == OUT_RELU && Z[i] < 0 ? 0 : Z[i], d = a - Y[i];
+      J += d * d;
+      Z[i] = 2 * d / n * (out == OUT_IDENTITY || a > 0 || a != a ? 1 : 0);
+    }
+    return J / n;
+  }
+  /* softmax: L = Σ_c y_c (lse(z) - z_c), lse(z) = max z + log Σ_c e^{z_c - max z};
+     dZ = A Σ_c Y_c - Y (A - Y for a row that sums to 1, eq. 2.9); J is the mean over m */
+  for (int64_t i = 0; i < m; i++) {
+    REAL top = Z[i], sum = 0, ysum = 0;
+    for (int64_t c = 1; c < C; c++) top = Z[c * m + i] > top || top != top ? Z[c * m + i] : top;
+    for (int64_t c = 0; c < C; c++) sum += EXP(Z[c * m + i] - top);
+    REAL lse = top + LOG(sum);
+    for (int64_t c = 0; c < C; c++) {
+      REAL y = labels ? (labels[i] == c) : Y[c * m + i];
+      if (!labels || y != 0) J += y * (lse - Z[c * m + i]);
+      ysum += y;
+    }
+    for (int64_t c = 0; c < C; c++) {
+      REAL y = labels ? (labels[i] == c) : Y[c * m + i];
+      REAL a = EXP(Z[c * m + i] - top) / sum;  /* a_c = e^{z_c - max z} / Σ_j e^{z_j - max z} */
+      Z[c * m + i] = (a * ysum - y) / m;
+    }
+  }
+  return J / m;
+}
+
+/* Runs `iterations` of Algorithm 1.1 and writes each J into J_out. Returns the number of
+   iterations completed: fewer where a J is not finite (that iteration stops before its update,
+   as the torch engine's check does), -1 where memory ran out. */
+int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, const REAL *x,
+                const REAL *y, const int64_t *labels, int64_t m, int64_t hidden, double slope_,
+                int64_t out, double lr_, int64_t iterations, double *J_out) {
+  REAL slope = (REAL)slope_, lr = (REAL)lr_;
+  int64_t widest = 0, total = 0;
+  for (int64_t l = 0; l <= L; l++) {
+    widest = n[l] > widest ? n[l] : widest;
+    total += n[l] * m;
+  }
+  /* A[l]: (n[l], m) for l = 0..L (A[0] = X, A[L] holds Z^[L] then dZ^[L]); dZ, dA: (widest, m) */
+  REAL *buf = malloc(sizeof(REAL) * (total + 2 * widest * m + (labels ? 0 : n[L] * m)));
+  REAL **A = malloc(sizeof(REAL *) * (L + 1));
+  if (!buf || !A) { free(buf); free(A); return -1; }
+  REAL *p = buf;
+  for (int64_t l = 0; l <= L; l++) {
+    A[l] = p;
+    p += n[l] * m;
+  }
+  REAL *dZ = p, *dA = p + widest * m, *Y = labels ? NULL : p + 2 * widest * m;
+  for (int64_t i = 0; i < m; i++)  /* X = xᵀ (n[0], m), Y = yᵀ (n[L], m): columns are examples */
+    for (int64_t k = 0; k < n[0]; k++) A[0][k * m + i] = x[i * n[0] + k];
+  for (int64_t i = 0; Y && i < m; i++)
+    for (int64_t c = 0; c < n[L]; c++) Y[c * m + i] = y[i * n[L] + c];
+
+  int64_t it = 0;
+  for (; it < iterations; it++) {
+    for (int64_t l = 1; l <= L; l++) {  /* Z^[l] = W^[l] A^[l-1] + b^[l]  (2.3) */
+      const REAL *Wl = W[l - 1], *prev = A[l - 1];
+      for (int64_t j = 0; j < n[l]; j++) {
+        REAL *z = A[l] + j * m;  /* row j of Z^[l]: (m,) */
+        #pragma omp simd
+        for (int64_t i = 0; i < m; i++) z[i] = b[l - 1][j];
+        for (int64_t k = 0; k < n[l - 1]; k++) {
+          REAL w = Wl[j * n[l - 1] + k];
+          #pragma omp simd
+          for (int64_t i = 0; i < m; i++) z[i] += w * prev[k * m + i];
+        }
+      }
+      if (l < L) activate(A[l], n[l] * m, (int)hidden, slope);  /* A^[l] = g(Z^[l])  (2.4) */
+    }
+    REAL J = output_layer(A[L], Y, labels, n[L], m, (int)out);  /* J; dZ^[L]  (2.9) */
+    J_out[it] = J;
+    if (!isfinite(J)) break;  /* the torch engine raises here, before any update */
+    memcpy(dZ, A[L], sizeof(REAL) * n[L] * m);
+    for (int64_t l = L; l >= 1; l--) {  /* eqs. 2.10-2.12, from the top layer down */
+      REAL *Wl = W[l - 1], *bl = b[l - 1];
+      const REAL *prev = A[l - 1];
+      int64_t rows = n[l], cols = n[l - 1];
+      if (l > 1) {  /* dA^[l-1] = W^[l]ᵀ dZ^[l]: (n[l-1], n[l]) (n[l], m), before W moves */
+        memset(dA, 0, sizeof(REAL) * cols * m);
+        for (int64_t j = 0; j < rows; j++)
+          for (int64_t k = 0; k < cols; k++) {
+            REAL w = Wl[j * cols + k];
+            #pragma omp simd
+            for (int64_t i = 0; i < m; i++) dA[k * m + i] += w * dZ[j * m + i];
+          }
+      }
+      for (int64_t j = 0; j < rows; j++) {
+        const REAL *dz = dZ + j * m;
+        for (int64_t k = 0; k < cols; k++) {  /* dW^[l] = dZ^[l] A^[l-1]ᵀ  (2.10, 1/m in dZ) */
+          REAL s = 0;
+          #pragma omp simd reduction(+:s)
+          for (int64_t i = 0; i < m; i++) s += dz[i] * prev[k * m + i];
+          Wl[j * cols + k] -= lr * s;  /* W := W - α dW  (Algorithm 1.1) */
+        }
+        REAL s = 0;  /* db^[l] = sum(dZ^[l], axis=1)  (2.11) */
+        #pragma omp simd reduction(+:s)
+        for (int64_t i = 0; i < m; i++) s += dz[i];
+        bl[j] -= lr * s;  /* b := b - α db */
+      }
+      if (l > 1) {  /* dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12) */
+        activation_grad(dA, A[l - 1], cols * m, (int)hidden, slope);
+        memcpy(dZ, dA, sizeof(REAL) * cols * m);
+      }
+    }
+  }
+  free(buf);
+  free(A);
+  return it;
+}
