@@ -29,7 +29,7 @@ export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 
 dry=${GPU_CHECK_DRY_RUN:-}
 if [ -n "$dry" ]; then
-    device=cpu bench_args=(--sizes tiny --quick --no-compile) fit_args=(--trainer.max_epochs 2)
+    device=cpu bench_args=(--sizes tiny --quick --no-compile) fit_args=(--trainer.max_epochs 2 --model.iterations_per_step 100)
 else
     device=cuda bench_args=() fit_args=()
     if ! "$py" -c "import torch" 2>/dev/null; then

@@ -8,6 +8,7 @@ read from one record per activation (``activations.ACTIVATIONS``) and per output
 from torchnn.functional.activations import (
     ACTIVATIONS,
     Activation,
+    InplaceActivationFunction,
     LeakyReLUFunction,
     ReLUFunction,
     SigmoidFunction,
@@ -67,6 +68,7 @@ from torchnn.functional.softmax_layer import (
     DenseSoftmaxCrossEntropyFunction,
     dense_softmax_cross_entropy,
 )
+from torchnn.functional.weighted import WeightedCrossEntropyFunction, WeightedSquaredErrorFunction
 
 __all__ = [
     "ACTIVATIONS", "Activation", "OUTPUTS", "Output",
@@ -83,4 +85,6 @@ __all__ = [
     "CrossEntropyFunction", "DenseNetworkSoftmaxFunction", "DenseSoftmaxCrossEntropyFunction",
     "SoftmaxFunction", "cross_entropy", "dense_softmax_cross_entropy", "softmax",
     "softmax_cross_entropy_delta", "softmax_grad",
+    # in place (relu_ / leaky_relu_) and weighted losses (weight, pos_weight)
+    "InplaceActivationFunction", "WeightedCrossEntropyFunction", "WeightedSquaredErrorFunction",
 ]
