@@ -148,7 +148,7 @@ def logreg(quick: bool) -> dict:
     Each runs 3 iterations from w = 0 (the three must agree), then is timed as the median of
     single iterations (the first torchnn step also checks the data and builds its buffers).
     """
-    from torchnn.nn.network import LogisticRegression
+    from torchnn.nn.logistic import LogisticRegression
 
     n_x, m = (64, 32) if quick else (12288, 209)
     rng = np.random.default_rng(0)

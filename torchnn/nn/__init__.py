@@ -12,7 +12,8 @@ from torchnn.nn.activation import (
     get_activation,
 )
 from torchnn.nn.dense import Dense
-from torchnn.nn.network import DeepNetwork, LogisticRegression
+from torchnn.nn.logistic import LogisticRegression
+from torchnn.nn.network import DeepNetwork
 from torchnn.nn.softmax import Softmax
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The seed's L-layer network (§2.5) and chapter 1's logistic regression."""
+"""The seed's L-layer network (§2.5); chapter 1's logistic regression is in ``logistic.py``."""
 
 from __future__ import annotations
 
@@ -16,23 +16,20 @@ from torchnn.functional.activations import ACTIVATIONS, get_activation
 from torchnn.functional.checkpoint import DenseActivationPairFunction
 from torchnn.functional.costs import OUTPUTS
 from torchnn.functional.layer import (
-    FUSED_ACTIVATIONS,
     DenseActivationFunction,
     DenseCrossEntropyFunction,
 )
 from torchnn.functional.network import DenseNetworkFunction, DenseNetworkSoftmaxFunction
 from torchnn.functional.softmax_layer import DenseSoftmaxCrossEntropyFunction, check_output_target
 from torchnn.nn import backprop as engine
-from torchnn.nn import descent_loop, dropin, interchange
-from torchnn.nn.activation import MODULES, activation_module, module_class
+from torchnn.nn import descent_loop, dropin, interchange, routes
+from torchnn.nn.activation import activation_module
 from torchnn.nn.dense import Dense
 from torchnn.nn.softmax import Softmax
 
-__all__ = ["DeepNetwork", "LogisticRegression"]
+__all__ = ["DeepNetwork"]
 
 GRAPHS = ("layers", "network")  # what ``DeepNetwork.cost`` records: a node per layer, or one
-_hooks = nn.modules.module  # the global module hooks live here
-_MODULES = {cls.name: cls for cls in MODULES}  # activation name -> its module class
 # a classifier output's Functions: (the output layer with J, the whole network, J from Z^[L])
 _REGRESSION: tuple[Any, Any, Any] = (None, None, None)  # no cost Function: mean squared error
 _CLASSIFIERS: dict[str, tuple[Any, Any, Any]] = {
@@ -40,11 +37,6 @@ _CLASSIFIERS: dict[str, tuple[Any, Any, Any]] = {
                 F.binary_cross_entropy_with_logits),
     "softmax": (DenseSoftmaxCrossEntropyFunction, DenseNetworkSoftmaxFunction, F.cross_entropy),
 }
-
-
-def _hooked(module: nn.Module) -> bool:
-    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
-                or module._backward_pre_hooks)
 
 
 class DeepNetwork(nn.Module):
@@ -200,31 +192,10 @@ class DeepNetwork(nn.Module):
     # forward and cost through the autograd Functions
     # ------------------------------------------------------------------------------------------
 
-    def _plain(self) -> bool:
-        """Whether the layers may be bypassed for the Functions: every layer an unhooked
-        ``Dense`` and no global module hook."""
-        if (_hooks._global_forward_hooks or _hooks._global_forward_pre_hooks
-                or _hooks._global_backward_hooks or _hooks._global_backward_pre_hooks):
-            return False
-        # NOTE: the dict itself: ModuleList's __iter__ costs more than the rest of the check
-        return all(type(m) is Dense and not _hooked(m)
-                   for m in self._modules["layers"]._modules.values())  # type: ignore[union-attr]
-
-    def _explicit(self) -> bool:
-        """Whether the explicit engine computes what ``cost`` does: plain layers, and each
-        activation module ``cost`` calls unhooked and of its own type (a classifier's J comes
-        from Z^[L], without the output module)."""
-        hidden, output = self._modules["hidden"], self._modules["output"]
-        return (self._plain() and type(hidden) is _MODULES[self.hidden_activation]
-                and not _hooked(hidden) and (self.is_classifier or (
-                    type(output) is _MODULES[self.output_activation] and not _hooked(output))))
-
-    def _fused(self) -> bool:
-        """Whether hidden layers run as one Function each: g' read from A, and the hidden
-        module unhooked and of its own type."""
-        hidden = self._modules["hidden"]
-        return (self.hidden_activation in FUSED_ACTIVATIONS and self.negative_slope >= 0
-                and type(hidden) is module_class(self.hidden_activation) and not _hooked(hidden))
+    # which route a call may take (see nn/routes.py)
+    _plain = routes.plain
+    _explicit = routes.explicit
+    _fused = routes.fused
 
     def _hidden_layers(self, x: Tensor, params: list, plain: bool) -> Tensor:
         """A^[L-1] (eqs. 2.3-2.4 for layers 1..L-1) through the autograd Functions."""
@@ -372,30 +343,3 @@ class DeepNetwork(nn.Module):
         return (f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
                 f"output_activation={self.output_activation!r}"
                 + ("" if self.graph == "layers" else f", graph={self.graph!r}"))
-
-
-class LogisticRegression(DeepNetwork):
-    r"""Chapter 1's single-neuron network: :math:`\hat y = \sigma(w^T x + b)`.
-
-    The weight is ``layers[0].weight`` of shape (1, n_x) (the seed's wᵀ) and the bias
-    ``layers[0].bias`` of shape (1,). Trained by ``backprop`` it runs Algorithm 1.3.
-
-    Args:
-        n_x: the number of input features.
-        init: weight initialisation (see ``DeepNetwork``); ``"zeros"`` is fine here, since a
-            single unit has no symmetry to break.
-        graph: as ``DeepNetwork``'s (one node either way: the layer is the network).
-    """
-
-    def __init__(
-        self, n_x: int, init: str = "small", init_scale: float = 0.01,
-        generator: torch.Generator | None = None, device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None, graph: str = "layers",
-    ) -> None:
-        super().__init__([n_x, 1], "identity", "sigmoid", init=init, init_scale=init_scale,
-                         generator=generator, device=device, dtype=dtype, graph=graph)
-
-    @classmethod
-    def from_torch(cls, seq: nn.Sequential, **kwargs) -> LogisticRegression:
-        """Build from ``nn.Sequential(nn.Linear(n_x, 1), nn.Sigmoid())``, copying w and b."""
-        return interchange.logistic_from_torch(cls, seq, **kwargs)
