@@ -16,8 +16,16 @@ import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, TensorDataset
 
-from torchnn.data.checks import TASKS, split_indices, validate_arrays, validate_options
-from torchnn.data.predict import PredictRows, read_new_rows
+from torchnn.data.checks import (
+    TASKS,
+    class_names,
+    column_names,
+    fit_scale,
+    split_indices,
+    validate_arrays,
+    validate_options,
+)
+from torchnn.data.predict import PredictRows, describe_rows, read_new_rows
 from torchnn.data.reader import match_columns, read_csv_header
 
 
@@ -112,12 +120,8 @@ class TabularDataModule(LightningDataModule):
             self.train_indices, self.val_indices, self.test_indices = split_indices(
                 len(self._X), val_fraction, test_fraction, seed, self._y if stratify else None
             )
-        n_x = len(feature_names or []) if self._X is None else self._X.shape[1]
-        names = [f"x{j + 1}" for j in range(n_x)] if feature_names is None else [
-            str(name) for name in feature_names]
-        if len(set(names)) != len(names) or len(names) != n_x:
-            raise ValueError(f"feature_names must be {n_x} unique names, one per column of X; "
-                             f"got {names}")
+        names = column_names(len(feature_names or []) if self._X is None else self._X.shape[1],
+                             feature_names)
         # NOTE: the arrays are data, not hyperparameters: leaving them out keeps checkpoints
         # loadable with ``torch.load(weights_only=True)`` (every saved value is a primitive).
         # Lightning collects the arguments of every ``__init__`` in the chain; keep only those
@@ -137,7 +141,7 @@ class TabularDataModule(LightningDataModule):
         self.stratify = stratify
         self.feature_names, self.target_name = names, str(target_name)
         #: multiclass: the class names, label c named ``classes[c]``; None for other tasks
-        self.classes: list[str] | None = _class_names(task, self._y, classes)
+        self.classes: list[str] | None = class_names(task, self._y, classes)
         self.mean_: np.ndarray | None = None  # the fitted state: set by setup or load_state_dict
         self.std_: np.ndarray | None = None
         self.target_mean_, self.target_std_ = 0.0, 1.0
@@ -178,8 +182,8 @@ class TabularDataModule(LightningDataModule):
         X, Y = self._X, self._y  # the table (a name the type checker sees in dataset())
         train, val, test = self.train_indices, self.val_indices, self.test_indices
         if self.mean_ is None:  # not restored from a checkpoint: fit on the training split
-            self.mean_, self.std_ = _fit_scale(X[train], self.standardize)
-            y_mean, y_std = _fit_scale(Y[train, None], self.standardize_target)
+            self.mean_, self.std_ = fit_scale(X[train], self.standardize)
+            y_mean, y_std = fit_scale(Y[train, None], self.standardize_target)
             self.target_mean_, self.target_std_ = float(y_mean[0]), float(y_std[0])
 
         def dataset(index: np.ndarray) -> TensorDataset:
@@ -306,18 +310,8 @@ class TabularDataModule(LightningDataModule):
     @property
     def predict_description(self) -> str:
         """One line saying which rows ``predict`` uses (for the command line to print)."""
-        if isinstance(self.predict_data, (str, Path)):
-            return f"every row of '{self.predict_data}'"
-        if self.predict_data is not None:
-            return f"the {len(self.predict_data)} rows of the given array"
-        if self._X is None:
-            return "nothing: no table and no predict_data"
-        m, test, val = self.num_examples, len(self.test_indices), len(self.val_indices)
-        if test:
-            return f"the held-out test split: {test} of the {m} rows, in table order"
-        if val:
-            return f"the held-out validation split: {val} of the {m} rows, in table order"
-        return f"the training split: all {m} rows (val_fraction and test_fraction are 0.0)"
+        return describe_rows(self.predict_data, self._X is not None, self.num_examples,
+                             len(self.test_indices), len(self.val_indices))
 
     # ------------------------------------------------------------------------- loaders
 
@@ -365,27 +359,3 @@ class TabularDataModule(LightningDataModule):
         self.predict_rows = (self._held_out_rows() if self.predict_data is None
                              else self.prepare_predict(self.predict_data))
         return self._loader(self.predict_rows.dataset(), train=False)
-
-
-def _fit_scale(X: np.ndarray, enabled: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Column mean and (population) std of ``X``; identity ``(0, 1)`` when not ``enabled``."""
-    if not enabled:
-        return np.zeros(X.shape[1]), np.ones(X.shape[1])
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    # NOTE: a constant feature (std == 0) would divide by zero; scale it by 1 instead.
-    return mean, np.where(std > 0, std, 1.0)
-
-
-def _class_names(task: str, y: np.ndarray | None, classes: list[str] | None) -> list[str] | None:
-    """A multiclass task's class names: ``classes``, or "0" .. "C-1" with C = max label + 1."""
-    if task != "multiclass":
-        return None
-    if classes is None:
-        return None if y is None else [str(c) for c in range(int(y.max()) + 1)]
-    names = [str(c) for c in classes]
-    if len(set(names)) != len(names) or len(names) < 2:
-        raise ValueError(f"classes must be at least two unique names, got {names}")
-    if y is not None and y.max() >= len(names):
-        raise ValueError(f"label {int(y.max())} has no name in classes {names}; expected labels "
-                         f"0 .. {len(names) - 1}")
-    return names

@@ -52,6 +52,16 @@ def validate_options(
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
 
 
+def column_names(n_x: int, feature_names: list[str] | None) -> list[str]:
+    """The names of the ``n_x`` feature columns: ``feature_names``, or ``x1, x2, ...``."""
+    names = [f"x{j + 1}" for j in range(n_x)] if feature_names is None else [
+        str(name) for name in feature_names]
+    if len(set(names)) != len(names) or len(names) != n_x:
+        raise ValueError(f"feature_names must be {n_x} unique names, one per column of X; "
+                         f"got {names}")
+    return names
+
+
 def split_indices(
     m: int, val_fraction: float, test_fraction: float, seed: int,
     labels: np.ndarray | None = None,
@@ -90,3 +100,27 @@ def check_finite(name: str, array: np.ndarray) -> None:
             f"{name} contains a non-finite value {array[where]} at index {where} "
             f"({len(bad)} in all); expected only finite numbers (no NaN or Inf)"
         )
+
+
+def fit_scale(X: np.ndarray, enabled: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Column mean and (population) std of ``X``; identity ``(0, 1)`` when not ``enabled``."""
+    if not enabled:
+        return np.zeros(X.shape[1]), np.ones(X.shape[1])
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    # NOTE: a constant feature (std == 0) would divide by zero; scale it by 1 instead.
+    return mean, np.where(std > 0, std, 1.0)
+
+
+def class_names(task: str, y: np.ndarray | None, classes: list[str] | None) -> list[str] | None:
+    """A multiclass task's class names: ``classes``, or "0" .. "C-1" with C = max label + 1."""
+    if task != "multiclass":
+        return None
+    if classes is None:
+        return None if y is None else [str(c) for c in range(int(y.max()) + 1)]
+    names = [str(c) for c in classes]
+    if len(set(names)) != len(names) or len(names) < 2:
+        raise ValueError(f"classes must be at least two unique names, got {names}")
+    if y is not None and y.max() >= len(names):
+        raise ValueError(f"label {int(y.max())} has no name in classes {names}; expected labels "
+                         f"0 .. {len(names) - 1}")
+    return names

@@ -82,3 +82,20 @@ def read_new_rows(
                          f"feature {features}; got shape {x.shape}")
     check_finite("x", x)
     return x, None, f"the {len(x)} rows of the given array"
+
+
+def describe_rows(data: str | Path | np.ndarray | None, has_table: bool, m: int, test: int,
+                  val: int) -> str:
+    """Which rows ``predict`` reads, in one line: ``data`` (a file or an array) or, without it,
+    the held-out split of a table of ``m`` rows (``test`` and ``val`` rows held out)."""
+    if isinstance(data, (str, Path)):
+        return f"every row of '{data}'"
+    if data is not None:
+        return f"the {len(data)} rows of the given array"
+    if not has_table:
+        return "nothing: no table and no predict_data"
+    if test:
+        return f"the held-out test split: {test} of the {m} rows, in table order"
+    if val:
+        return f"the held-out validation split: {val} of the {m} rows, in table order"
+    return f"the training split: all {m} rows (val_fraction and test_fraction are 0.0)"
