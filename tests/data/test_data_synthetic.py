@@ -15,6 +15,24 @@ def test_flower_shape_classes_and_balance():
     assert (y[:200] == 0).all() and (y[200:] == 1).all()  # class j fills rows N j .. N (j + 1)
 
 
+def test_flower_draws_the_course_points_and_leaves_numpy_global_state_alone():
+    """The course's load_planar_dataset(): np.random.seed(1), then t and r of each class."""
+    np.random.seed(1)
+    N, X, Y = 200, np.zeros((400, 2)), np.zeros(400)
+    for j in range(2):
+        ix = range(N * j, N * (j + 1))
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + np.random.randn(N) * 0.2
+        r = 4 * np.sin(4 * t) + np.random.randn(N) * 0.2
+        X[ix], Y[ix] = np.c_[r * np.sin(t), r * np.cos(t)], j
+    np.random.seed(123)
+    expected_next = np.random.rand()
+    np.random.seed(123)
+    here, y = make_flower()
+    assert np.random.rand() == expected_next  # the global generator did not move
+    np.testing.assert_array_equal(here, X)
+    np.testing.assert_array_equal(y, Y)
+
+
 def test_flower_lies_on_the_rose_curve_r_equals_4_sin_4t():
     X, y = make_flower(noise=0.0)
     t = np.concatenate([np.linspace(0, 3.12, 200), np.linspace(3.12, 6.24, 200)])

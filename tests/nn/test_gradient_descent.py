@@ -16,7 +16,11 @@ needs_cc = pytest.mark.skipif(shutil.which(os.environ.get("CC") or "cc") is None
                               reason="needs a C compiler (cc)")
 
 
-def _flower(dtype, seed=2):
+def _flower(dtype, seed=3):
+    # NOTE: on the course's points at α = 1.2, the initialisations of seeds 1 and 2 pass through
+    # an oscillating phase of J (near iterations 6,500 and 9,400) where any rounding difference
+    # grows about 10x every 15 iterations, so no two summation orders agree to 1e-9 there;
+    # seed 3 stays in the smooth regime for all 10,000 iterations
     x, y = make_flower()
     net = torchnn.DeepNetwork([2, 4, 1], "tanh", generator=torch.Generator().manual_seed(seed),
                               dtype=dtype)

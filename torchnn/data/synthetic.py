@@ -10,15 +10,17 @@ def make_flower(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""The planar "flower": two classes on the petals of the rose curve ``r = 4 sin 4t``.
 
-    The course's ``load_planar_dataset()``, with a seeded ``numpy.random.Generator`` in place of
-    the global ``np.random.seed(1)``. For class ``j`` in ``{0, 1}`` and ``N = n_per_class``:
+    The course's ``load_planar_dataset()``, point for point: the same draws from a local
+    ``numpy.random.RandomState(seed)`` in place of the global ``np.random.seed(1)``, so numpy's
+    global state is left alone. For class ``j`` in ``{0, 1}`` and ``N = n_per_class``:
 
     .. math::
         t = \mathrm{linspace}(3.12 j, 3.12 (j + 1), N) + 0.2 \varepsilon_1, \quad
         r = 4 \sin 4t + 0.2 \varepsilon_2, \quad x = (r \sin t, r \cos t)
 
     with ``ε ~ N(0, 1)`` and ``0.2`` replaced by ``noise``. Classes are not linearly separable:
-    logistic regression reaches about 47% training accuracy, a 4-unit tanh network about 90%.
+    logistic regression reaches 47% training accuracy, as in the course, and a 4-unit tanh
+    network 90.75% (the main job, ``configs/flower.yaml``; the course 90.5%).
 
     Args:
         seed: seed of the noise generator.
@@ -33,14 +35,16 @@ def make_flower(
         raise ValueError(f"n_per_class must be >= 1, got {n_per_class}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise}")
-    rng = np.random.default_rng(seed)
+    # NOTE: the legacy RandomState, not default_rng: its randn stream is the one behind the
+    # course's np.random.seed(1), so seed 1 gives the course's exact 400 points
+    rng = np.random.RandomState(seed)
     N, a = n_per_class, 4  # points per class; maximum ray of the flower
     X = np.zeros((2 * N, 2))
     y = np.zeros(2 * N)
     for j in range(2):
         ix = slice(N * j, N * (j + 1))
-        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + rng.standard_normal(N) * noise  # theta
-        r = a * np.sin(4 * t) + rng.standard_normal(N) * noise  # radius
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + rng.randn(N) * noise  # theta
+        r = a * np.sin(4 * t) + rng.randn(N) * noise  # radius
         X[ix] = np.c_[r * np.sin(t), r * np.cos(t)]
         y[ix] = j
     return X, y
@@ -74,7 +78,9 @@ class FlowerDataModule(TabularDataModule):
         val_fraction: float = 0.2,  # 0.0 trains (and validates) on all points, as the course does
         test_fraction: float = 0.0,  # no test split by default
         seed: int = 1,  # the course seeds numpy with 1
-        standardize: bool = True,  # an affine map; the classes stay as separable as before
+        # NOTE: False, as the course: on its raw points configs/flower.yaml reaches 90.75 %
+        # (the course 90.5 %), standardised 89.25 %; logistic regression 47 % either way
+        standardize: bool = False,
         num_workers: int = 0,  # the data is tiny: load in the main process
         stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:

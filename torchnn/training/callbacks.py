@@ -185,9 +185,12 @@ class RunArtifacts(Callback):
             like = next(pl_module.parameters())
             was_training = pl_module.training
             pl_module.eval()
+            features = getattr(dm, "feature_names", None) or ["x1", "x2"]
+            scaled = " (standardised)" if getattr(dm, "standardize", False) else ""
             figures["decision_boundary"] = plots.decision_boundary_figure(
                 lambda g: pl_module(g.to(like)), x, y, f"Decision boundary ({name})",
-                validation=val, class_names=[f"{target} = {c}" for c in classes])
+                validation=val, class_names=[f"{target} = {c}" for c in classes],
+                axis_labels=[f"{f}{scaled}" for f in features])
             pl_module.train(was_training)
         for stem, fig in figures.items():
             fig.savefig(log_dir / f"{stem}.png")

@@ -138,6 +138,12 @@ class TorchnnCLI(LightningCLI):
         kwargs.setdefault("parser_class", TorchnnArgumentParser)
         # NOTE: keys that are not subcommand names go to the top-level parser alone
         kwargs.setdefault("parser_kwargs", {"description": _DESCRIPTION, "epilog": _EPILOG})
+        # NOTE: a parser per subcommand costs about 0.1 s to build: build only the one asked
+        # for (all of them for `torchnn --help` or an unknown name, which lists them)
+        given = (sys.argv[1:] if args is None else args) if run else []
+        every = LightningCLI.subcommands()
+        if isinstance(given, list) and given and given[0] in every:
+            self.subcommands = lambda: {given[0]: every[given[0]]}  # type: ignore[method-assign]
         # NOTE: auto_configure_optimizers adds LightningCLI's --optimizer and --lr_scheduler
         super().__init__(DeepNetworkModule, TabularDataModule, subclass_mode_data=True,
                          args=args, run=run, **kwargs)

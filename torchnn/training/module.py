@@ -198,11 +198,16 @@ class DeepNetworkModule(LightningModule):
             # buffers are reused step after step). The steps are then counted as optimiser steps
             # so that global_step (checkpoints, max_steps) still counts iterations.
             with torch.autocast(x.device.type, enabled=False):
-                for i in range(n):
-                    check = x.device.type == "cpu" or i == 0  # a J read syncs a GPU
-                    lr = opt.param_groups[0]["lr"]  # a scheduler may change it
-                    costs[i] = self.net.gd_step(x, y, lr, check_values=check)
-                    self._step_schedulers("iteration")
+                if x.device.type == "cpu" and not self._steps_per_iteration():
+                    # α is fixed for the n iterations: the whole loop in one call (the compiled
+                    # kernel where it runs, else the torch engine: gd_step n times)
+                    costs = self.net.gradient_descent(x, y, opt.param_groups[0]["lr"], n)
+                else:  # NOTE: gradient_descent reads J every iteration, a sync on a GPU
+                    for i in range(n):
+                        check = x.device.type == "cpu" or i == 0  # a J read syncs a GPU
+                        lr = opt.param_groups[0]["lr"]  # a scheduler may change it
+                        costs[i] = self.net.gd_step(x, y, lr, check_values=check)
+                        self._step_schedulers("iteration")
             progress = _step_progress(self.trainer)
             assert progress is not None  # _fused checked it
             for _ in range(n):
@@ -238,6 +243,13 @@ class DeepNetworkModule(LightningModule):
             return self.iterations_per_step
         batches = self.trainer.num_training_batches if attached_trainer(self) else 1
         return 100 if batches == 1 else 1
+
+    def _steps_per_iteration(self) -> bool:
+        """Whether a scheduler is due after every iteration (so α may change between them)."""
+        if self.hparams.get("lr_scheduler_interval", "epoch") != "iteration":
+            return False
+        return any(not isinstance(c.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+                   for c in self.trainer.lr_scheduler_configs)
 
     def _step_schedulers(self, when: str) -> None:
         """Step the configured schedulers that are due ``when``: ``iteration`` (after an
