@@ -8,7 +8,7 @@ from torchnn.bench import measure as M
 from torchnn.bench.report import check_targets
 from torchnn.bench.variants import OUTPUT_OF, SIZES, VARIANTS, Problem, build_variants
 
-EAGER = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
+EAGER = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-network",
          "autograd-recompute", "torch.nn")
 
 

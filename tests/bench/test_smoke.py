@@ -22,7 +22,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
     assert set(report) >= {"meta", "results", "memory", "targets", "logreg"}
     (cell,) = report["results"]
     assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
-    assert set(cell["variants"]) == {"explicit", "recompute", "backprop", "autograd",
+    assert set(cell["variants"]) == {"explicit", "c-loop", "recompute", "backprop", "autograd",
                                      "autograd-network", "autograd-recompute", "torch.nn",
                                      "numpy", "kernels", "bare-fn"}
     for v in cell["variants"].values():
@@ -37,7 +37,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
         "autograd", "autograd-network", "autograd-recompute"}
     assert report["logreg"]["same_result"] is True
     md = (tmp_path / "bench.md").read_text()
-    assert "| size | g | torch.nn step | explicit | recompute |" in md
+    assert "| size | g | torch.nn step | explicit | c-loop | recompute |" in md
     assert "| tiny [3-5-1] m=32 | tanh |" in md and "| tiny | tanh |" in md
     assert md in capsys.readouterr().out
 
@@ -112,7 +112,7 @@ def _memory(act, autograd, network, recompute, torch_nn=1.0):
 
 
 def test_goals_are_exactly_issue_15s():
-    results = [_cell("flower", "tanh", explicit=3.6, numpy=0.5, autograd=0.4),
+    results = [_cell("flower", "tanh", explicit=2.0, c_loop=3.6, numpy=0.5, autograd=0.4),
                _cell("flower", "relu", explicit=2.0),
                _cell("mnist", "relu", explicit=1.19, autograd=0.96, autograd_network=1.5),
                _cell("mnist", "tanh", explicit=2.0, autograd=0.5),
@@ -126,7 +126,7 @@ def test_goals_are_exactly_issue_15s():
                                                   "flower_10k_runs_s": [1.3, 1.1, 1.4]})}
     met = {name: t["met"] for name, t in got.items()}
     assert met == {
-        "flower tanh: explicit vs torch.nn": True,  # 3.6 >= 3.5
+        "flower tanh: c-loop vs torch.nn": True,  # 3.6 >= 3.5 (gd_step's default route)
         "mnist relu: explicit vs torch.nn": False,  # 1.19 < 1.2
         "mnist relu: autograd vs torch.nn": True,  # 0.96 >= 0.95
         "flower: 10,000 gd_step iterations (s, median of 3)": False,  # 1.3 > 1.2
@@ -140,8 +140,8 @@ def test_goals_are_exactly_issue_15s():
         "large tanh: recompute time vs explicit": None,
         "large tanh: autograd-recompute time vs autograd": None,
     }
-    assert got["flower tanh: explicit vs torch.nn"]["measured"] == pytest.approx(3.6)
-    assert got["flower tanh: explicit vs torch.nn"]["best"] == pytest.approx(4.0)
+    assert got["flower tanh: c-loop vs torch.nn"]["measured"] == pytest.approx(3.6)
+    assert got["flower tanh: c-loop vs torch.nn"]["best"] == pytest.approx(4.0)
     assert got["mnist relu: autograd vs torch.nn"]["goal"] == ">= 0.95x"
     assert got["flower: 10,000 gd_step iterations (s, median of 3)"]["best"] == 1.1
     assert got["large tanh: recompute time vs explicit"]["measured"] == pytest.approx(1.25)
@@ -149,7 +149,7 @@ def test_goals_are_exactly_issue_15s():
 
 
 def test_goal_edges_and_missing_variants():
-    exact = [_cell("flower", "tanh", explicit=3.5), _cell("mnist", "relu", explicit=1.2)]
+    exact = [_cell("flower", "tanh", c_loop=3.5), _cell("mnist", "relu", explicit=1.2)]
     met = {t["target"]: t["met"] for t in check_targets(exact, [], {"flower_10k_s": 1.2})}
     assert all(met.values()) and len(met) == 3  # at the goal is met; autograd not timed
     (row,) = check_targets([_cell("flower", "tanh")], [{"size": "mnist", "activation": "tanh",
@@ -159,7 +159,7 @@ def test_goal_edges_and_missing_variants():
 
 
 def test_markdown_shows_the_goals_verdicts():
-    results = [_cell("flower", "tanh", explicit=3.0)]
+    results = [_cell("flower", "tanh", c_loop=3.0)]
     for c in results:
         c.update(dims=[2, 4, 1], m=400)
     report = {"meta": {"torch": "x", "device": "cpu", "threads": 2, "repeats": 1,
@@ -167,4 +167,4 @@ def test_markdown_shows_the_goals_verdicts():
               "results": results, "memory": [], "targets": check_targets(results, [], {})}
     md = markdown(report)
     assert "| flower [2-4-1] m=400 | tanh | 1000.0 ms | 3.00× |" in md
-    assert "| flower tanh: explicit vs torch.nn | 3.000 | 3.333 | >= 3.5x | **no** |" in md
+    assert "| flower tanh: c-loop vs torch.nn | 3.000 | 3.333 | >= 3.5x | **no** |" in md

@@ -35,8 +35,10 @@ SIZES: dict[str, tuple[list[int], int]] = {
 }
 OUTPUT_OF = {"mnist10": "softmax"}  # the sizes whose output is not the seed's sigmoid
 SIGMOID_ONLY = ("numpy", "kernels", "bare-fn")  # references written for the sigmoid output
-VARIANTS = ("explicit", "recompute", "backprop", "autograd", "autograd-network",
+VARIANTS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-network",
             "autograd-recompute", "torch.nn", "compiled", "numpy", "kernels", "bare-fn")
+# NOTE: "explicit" is gd_step on the torch engine; "c-loop" is gd_step as called by default
+# (engine "auto": the compiled C loop for a small CPU network, else the same torch engine)
 # NOTE: "kernels" and "bare-fn" are floors (``torchnn.bench.floors``), not library paths
 
 
@@ -132,7 +134,8 @@ def _net_params(net: DeepNetwork) -> list[Tensor]:
 def _explicit(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     net, x, y, recompute = copy.deepcopy(net0), p.x, p.y, name == "recompute"
     check = p.device == "cpu"  # NOTE: the J check is a host sync on an accelerator
-    return Variant(name, lambda: net.gd_step(x, y, p.lr, check, recompute),
+    engine = "auto" if name == "c-loop" else "torch"
+    return Variant(name, lambda: net.gd_step(x, y, p.lr, check, recompute, engine),
                    lambda: _net_params(net),
                    held=net._workspace.nbytes)
 
@@ -200,7 +203,8 @@ def _bare_fn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
                    exclude=exclude)
 
 
-_BUILDERS = {"explicit": _explicit, "recompute": _explicit, "backprop": _backprop,
+_BUILDERS = {"explicit": _explicit, "c-loop": _explicit, "recompute": _explicit,
+             "backprop": _backprop,
              "autograd": _autograd, "autograd-network": _autograd, "autograd-recompute": _autograd,
              "torch.nn": _torch_nn, "compiled": _torch_nn, "numpy": _numpy, "kernels": _kernels,
              "bare-fn": _bare_fn}

@@ -44,7 +44,7 @@ SOURCE = Path(__file__).with_name("gd_loop.c")
 FLAGS = ("-O3", "-march=native", "-fopenmp-simd", "-fno-math-errno", "-fPIC", "-shared")
 _REALS = {torch.float32: "float", torch.float64: "double"}  # REAL in gd_loop.c
 _LIBS: dict[tuple, ctypes.CDLL | str] = {}  # (compiler, dtype) -> the library, or why none
-_COMPILERS: dict[str, tuple[str, str] | str] = {}  # path -> (path, version line), or why not
+_COMPILERS: dict[str, tuple[str, str] | str] = {}  # $CC -> (path, version line), or why not
 
 
 def cache_dir() -> Path:
@@ -56,17 +56,19 @@ def cache_dir() -> Path:
 def _compiler() -> tuple[str, str] | str:
     """(the compiler's path, its version line), or why there is none; asked once per $CC."""
     name = os.environ.get("CC") or "cc"
+    if name in _COMPILERS:  # NOTE: a PATH search costs more than a small network's iteration
+        return _COMPILERS[name]
     path = shutil.which(name)
     if path is None:
-        return f"no C compiler: {name!r} is not on PATH (set CC to one)"
-    if path not in _COMPILERS:
+        _COMPILERS[name] = f"no C compiler: {name!r} is not on PATH (set CC to one)"
+    else:
         try:
             done = subprocess.run([path, "--version"], capture_output=True, text=True,
                                   timeout=30, check=True)
-            _COMPILERS[path] = path, (done.stdout.splitlines() or [""])[0]
+            _COMPILERS[name] = path, (done.stdout.splitlines() or [""])[0]
         except (OSError, subprocess.SubprocessError) as err:
-            _COMPILERS[path] = f"the C compiler {path} does not run: {err}"
-    return _COMPILERS[path]
+            _COMPILERS[name] = f"the C compiler {path} does not run: {err}"
+    return _COMPILERS[name]
 
 
 def _cpu() -> str:

@@ -22,7 +22,7 @@ from torchnn.nn import compiled
 if TYPE_CHECKING:
     from torchnn.nn.network import DeepNetwork
 
-__all__ = ["ENGINES", "gradient_descent"]
+__all__ = ["ENGINES", "gradient_descent", "compiled_step"]
 
 ENGINES = ("auto", "torch", "compiled")
 
@@ -72,3 +72,23 @@ def gradient_descent(net: DeepNetwork, x: Tensor, y: Tensor, lr: float, iteratio
     for _ in range(iterations):
         engine.gd_step(lr=lr, workspace=net._workspace, **args)
     return torch.tensor(values, dtype=torch.float64)
+
+
+def compiled_step(net: DeepNetwork, args: dict, lr: float) -> Tensor | None:
+    """``gd_step``'s one iteration on the compiled kernel where it runs, else ``None``.
+
+    Only with the value checks on (``args["on_cost"]``: J is checked, and a non-finite J stops
+    before its update, as the torch engine raises before it) and without ``recompute`` (the
+    kernel keeps every activation; for the networks it takes, they are a few kilobytes).
+    """
+    params, x, y = args["params"], args["x"], args["y"]
+    if args["on_cost"] is None or args["recompute"] or compiled.unsupported(
+            params, x, y, net.hidden_activation, net.negative_slope,
+            net.output_activation) is not None:
+        return None
+    costs, done = compiled.gradient_descent(
+        cast("list[Tensor]", params), x, y, net.hidden_activation, net.negative_slope,
+        net.output_activation, lr, 1)
+    if done < 1:
+        V.check_cost_finite(costs[0], x, f"{type(net).__name__}.gd_step")
+    return costs[0].to(x.dtype)  # J before the update, as the torch engine returns it

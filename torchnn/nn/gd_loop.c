@@ -46,6 +46,11 @@ SIMD double tanh(double); SIMD float tanhf(float);
 enum { SIGMOID, TANH_, RELU, LEAKY_RELU, IDENTITY };        /* g of layers 1..L-1 */
 enum { OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY, OUT_RELU };  /* g^[L] with its cost */
 
+/* NOTE: sums over the m examples (J, dW, db) accumulate in double, in float32 too: a float32
+   sum of 10^6 terms loses about 1e-4 of the step, where the torch engine keeps it to float
+   rounding (tests/nn/test_gd_step_precision.py) */
+typedef double ACC;
+
 /* every example (and unit) of one layer, as one vectorised loop */
 #define EACH(i, n) _Pragma("omp simd") for (int64_t i = 0; i < (n); i++)
 
@@ -76,7 +81,7 @@ static void activation_grad(REAL *da, const REAL *a, int64_t n, int g, REAL slop
 static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t C, int64_t m,
                          int out) {
   int64_t n = C * m;
-  REAL J = 0;
+  ACC J = 0;
   if (out == OUT_SIGMOID) {  /* L = max(z, 0) - z y + log(1 + e^{-|z|}) (§1.2); dZ = A - Y */
     #pragma omp simd reduction(+:J)
     for (int64_t i = 0; i < n; i++) {
@@ -84,7 +89,7 @@ static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t 
       J += (z > 0 ? z : 0) - z * Y[i] + LOG1P(EXP(-FABS(z)));
       Z[i] = (1 / (1 + EXP(-z)) - Y[i]) / n;  /* A - Y, σ(z) = 1/(1 + e^{-z}) */
     }
-    return J / n;
+    return (REAL)(J / n);
   }
   if (out == OUT_IDENTITY || out == OUT_RELU) {  /* J = mean((A - Y)²); dZ = 2 (A - Y) * g' */
     #pragma omp simd reduction(+:J)
@@ -93,7 +98,7 @@ static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t 
       J += d * d;
       Z[i] = 2 * d / n * (out == OUT_IDENTITY || a > 0 || a != a ? 1 : 0);
     }
-    return J / n;
+    return (REAL)(J / n);
   }
   /* softmax: L = Σ_c y_c (lse(z) - z_c), lse(z) = max z + log Σ_c e^{z_c - max z};
      dZ = A Σ_c Y_c - Y (A - Y for a row that sums to 1, eq. 2.9); J is the mean over m */
@@ -113,7 +118,7 @@ static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t 
       Z[c * m + i] = (a * ysum - y) / m;
     }
   }
-  return J / m;
+  return (REAL)(J / m);
 }
 
 /* Runs `iterations` of Algorithm 1.1 and writes each J into J_out. Returns the number of
@@ -179,15 +184,15 @@ int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, con
       for (int64_t j = 0; j < rows; j++) {
         const REAL *dz = dZ + j * m;
         for (int64_t k = 0; k < cols; k++) {  /* dW^[l] = dZ^[l] A^[l-1]ᵀ  (2.10, 1/m in dZ) */
-          REAL s = 0;
+          ACC s = 0;
           #pragma omp simd reduction(+:s)
-          for (int64_t i = 0; i < m; i++) s += dz[i] * prev[k * m + i];
-          Wl[j * cols + k] -= lr * s;  /* W := W - α dW  (Algorithm 1.1) */
+          for (int64_t i = 0; i < m; i++) s += (ACC)dz[i] * prev[k * m + i];
+          Wl[j * cols + k] -= lr * (REAL)s;  /* W := W - α dW  (Algorithm 1.1) */
         }
-        REAL s = 0;  /* db^[l] = sum(dZ^[l], axis=1)  (2.11) */
+        ACC s = 0;  /* db^[l] = sum(dZ^[l], axis=1)  (2.11) */
         #pragma omp simd reduction(+:s)
         for (int64_t i = 0; i < m; i++) s += dz[i];
-        bl[j] -= lr * s;  /* b := b - α db */
+        bl[j] -= lr * (REAL)s;  /* b := b - α db */
       }
       if (l > 1) {  /* dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12) */
         activation_grad(dA, A[l - 1], cols * m, (int)hidden, slope);

@@ -21,8 +21,7 @@ from torchnn.functional.layer import (
 )
 from torchnn.functional.network import DenseNetworkFunction, DenseNetworkSoftmaxFunction
 from torchnn.functional.softmax_layer import DenseSoftmaxCrossEntropyFunction, check_output_target
-from torchnn.nn import backprop as engine
-from torchnn.nn import descent_loop, dropin, interchange, routes
+from torchnn.nn import backprop, descent_loop, dropin, interchange, routes
 from torchnn.nn.activation import activation_module
 from torchnn.nn.dense import Dense
 from torchnn.nn.softmax import Softmax
@@ -106,7 +105,7 @@ class DeepNetwork(nn.Module):
         self.output = (Softmax() if output_activation == "softmax"
                        else activation_module(output_activation, self.negative_slope))
         self._seen = V.SeenData()  # the last (x, y) whose values passed the checks
-        self._workspace = engine.Workspace()  # gd_step's gradient buffers
+        self._workspace = backprop.Workspace()  # gd_step's gradient buffers
         self.recompute = bool(recompute)
         self.graph = graph
 
@@ -292,18 +291,20 @@ class DeepNetwork(nn.Module):
         if not self._explicit():  # the engine would bypass them: see nn/dropin.py
             return dropin.autograd_backprop(self, x, y, check_values)
         args = self._engine_args(x, y, check_values, recompute, "backprop")
-        cost, grads = engine.backprop(**args)
-        engine.accumulate(args["params"], grads)
+        cost, grads = backprop.backprop(**args)
+        backprop.accumulate(args["params"], grads)
         return cost
 
     def gd_step(self, x: Tensor, y: Tensor, lr: float, check_values: bool = True,
-                recompute: bool | None = None) -> Tensor:
+                recompute: bool | None = None, engine: str = "auto") -> Tensor:
         """One iteration of gradient descent (Algorithm 1.1) on J; returns J before the update.
 
         ``W^[l] := W^[l] - lr dW^[l]`` and ``b^[l] := b^[l] - lr db^[l]`` with the gradients of
         eqs. 2.9-2.12, applied in place; ``.grad`` is neither read nor written. The same
-        parameters as ``backprop`` followed by ``torch.optim.SGD`` without momentum.
-        ``check_values`` and ``recompute`` as in ``backprop``.
+        parameters as ``backprop`` followed by ``torch.optim.SGD`` without momentum (to float
+        rounding on the compiled engine). ``check_values`` and ``recompute`` as in ``backprop``;
+        ``engine``: ``"auto"`` takes the compiled kernel for a small CPU network (as
+        ``gradient_descent`` does, one iteration), ``"torch"`` the explicit engine always.
 
         Examples:
             >>> for _ in range(10_000):
@@ -313,7 +314,11 @@ class DeepNetwork(nn.Module):
         if not self._explicit():  # as backprop: autograd through the modules
             return dropin.autograd_gd_step(self, x, y, lr, check_values)
         args = self._engine_args(x, y, check_values, recompute, "gd_step")
-        return engine.gd_step(lr=lr, workspace=self._workspace, **args)
+        if engine != "torch":
+            cost = descent_loop.compiled_step(self, args, lr)
+            if cost is not None:
+                return cost
+        return backprop.gd_step(lr=lr, workspace=self._workspace, **args)
 
     def gradient_descent(self, x: Tensor, y: Tensor, lr: float, iterations: int,
                          engine: str = "auto") -> Tensor:
