@@ -144,7 +144,7 @@ def test_auto_runs_the_torch_engine_silently_where_the_kernel_does_not_fit():
 
 
 @pytest.mark.parametrize("case, match", [
-    ("wide", "the layers take 10400 multiply-adds per example; the kernel pays up to 5000"),
+    ("wide", "the layers take 10400 multiply-adds per example; the kernel pays up to 1000"),
     ("slope", "a negative leaky ReLU slope"),
     ("autocast", "autocast is enabled"),
     ("hook", "hooks, parametrized layers or replaced modules"),

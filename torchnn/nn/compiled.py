@@ -33,9 +33,9 @@ from torchnn.functional._autograd import any_autocast, transforms_active
 __all__ = ["MAX_MACS", "HIDDEN", "OUTPUTS", "unsupported", "gradient_descent", "library",
            "cache_dir"]
 
-# the most multiply-adds per example, Σ n[l] n[l-1], run compiled: beyond about [2, 96, 96, 1]
-# gd_step's BLAS is as fast (measured: docs/performance.md, "A compiled gradient-descent loop")
-MAX_MACS = 5_000
+# the most multiply-adds per example, Σ n[l] n[l-1], run compiled: beyond about 1,500 the torch
+# engine's BLAS is as fast (measured: docs/performance.md, "A compiled gradient-descent loop")
+MAX_MACS = 1_000
 HIDDEN = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")  # gd_loop.c's enum order
 OUTPUTS = ("sigmoid", "softmax", "identity", "relu")  # gd_loop.c's enum order
 SOURCE = Path(__file__).with_name("gd_loop.c")
@@ -166,7 +166,7 @@ def unsupported(params: Sequence[Tensor | None], x: Tensor, y: Tensor, hidden: s
     macs = sum(w.numel() for w in weights[::2])  # Σ n[l] n[l-1]
     if macs > MAX_MACS:
         return (f"the layers take {macs} multiply-adds per example; the kernel pays up to "
-                f"{MAX_MACS} (e.g. [2, 64, 64, 1])")
+                f"{MAX_MACS} (e.g. [30, 16, 8, 1] or [2, 100, 3])")
     lib = library(dtype)
     return lib if isinstance(lib, str) else None
 
