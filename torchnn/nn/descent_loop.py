@@ -49,16 +49,9 @@ def gradient_descent(net: DeepNetwork, x: Tensor, y: Tensor, lr: float, iteratio
         return torch.tensor([net.gd_step(x, y, lr).item() for _ in range(iterations)],
                             dtype=torch.float64)
     args = net._engine_args(x, y, True, None, "gradient_descent")  # all checks, once
-    params, y = args["params"], cast(Tensor, args["y"])
-    reason = "engine='torch'" if engine_name == "torch" else compiled.unsupported(
-        params, x, y, net.hidden_activation, net.negative_slope, net.output_activation)
+    reason = "engine='torch'" if engine_name == "torch" else _unsupported(net, args)
     if reason is None:
-        costs, done = compiled.gradient_descent(
-            cast("list[Tensor]", params), x, y, net.hidden_activation, net.negative_slope,
-            net.output_activation, lr, iterations)
-        if done < iterations:  # J not finite: the torch engine's error, before that update
-            V.check_cost_finite(costs[done], x, where)
-        return costs
+        return _compiled(net, args, lr, iterations, where)
     if engine_name == "compiled":
         raise RuntimeError(f"{where}: engine='compiled' cannot run: {reason}")
     values: list[float] = []
@@ -78,17 +71,29 @@ def compiled_step(net: DeepNetwork, args: dict, lr: float) -> Tensor | None:
     """``gd_step``'s one iteration on the compiled kernel where it runs, else ``None``.
 
     Only with the value checks on (``args["on_cost"]``: J is checked, and a non-finite J stops
-    before its update, as the torch engine raises before it) and without ``recompute`` (the
-    kernel keeps every activation; for the networks it takes, they are a few kilobytes).
+    before its update, as the torch engine raises before it).
     """
-    params, x, y = args["params"], args["x"], args["y"]
-    if args["on_cost"] is None or args["recompute"] or compiled.unsupported(
-            params, x, y, net.hidden_activation, net.negative_slope,
-            net.output_activation) is not None:
+    if args["on_cost"] is None or _unsupported(net, args) is not None:
         return None
+    cost = _compiled(net, args, lr, 1, f"{type(net).__name__}.gd_step")[0]
+    return cost.to(args["x"].dtype)  # J before the update, as the torch engine returns it
+
+
+def _unsupported(net: DeepNetwork, args: dict) -> str | None:
+    """Why the compiled kernel cannot run the engine call ``args``, or None where it can."""
+    if args["recompute"]:
+        return "recompute=True: the kernel keeps every activation"
+    return compiled.unsupported(args["params"], args["x"], args["y"], net.hidden_activation,
+                                net.negative_slope, net.output_activation)
+
+
+def _compiled(net: DeepNetwork, args: dict, lr: float, iterations: int, where: str) -> Tensor:
+    """``iterations`` on the compiled kernel: J of each, float64; a J that is not finite raises
+    the torch engine's error (that iteration stopped before its update)."""
+    x = args["x"]
     costs, done = compiled.gradient_descent(
-        cast("list[Tensor]", params), x, y, net.hidden_activation, net.negative_slope,
-        net.output_activation, lr, 1)
-    if done < 1:
-        V.check_cost_finite(costs[0], x, f"{type(net).__name__}.gd_step")
-    return costs[0].to(x.dtype)  # J before the update, as the torch engine returns it
+        cast("list[Tensor]", args["params"]), x, cast(Tensor, args["y"]), net.hidden_activation,
+        net.negative_slope, net.output_activation, lr, iterations)
+    if done < iterations:
+        V.check_cost_finite(costs[done], x, where)
+    return costs
