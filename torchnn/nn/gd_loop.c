@@ -46,13 +46,33 @@ SIMD double tanh(double); SIMD float tanhf(float);
 enum { SIGMOID, TANH_, RELU, LEAKY_RELU, IDENTITY };        /* g of layers 1..L-1 */
 enum { OUT_SIGMOID, OUT_SOFTMAX, OUT_IDENTITY, OUT_RELU };  /* g^[L] with its cost */
 
-/* NOTE: sums over the m examples (J, dW, db) accumulate in double, in float32 too: a float32
-   sum of 10^6 terms loses about 1e-4 of the step, where the torch engine keeps it to float
-   rounding (tests/nn/test_gd_step_precision.py) */
-typedef double ACC;
-
 /* every example (and unit) of one layer, as one vectorised loop */
 #define EACH(i, n) _Pragma("omp simd") for (int64_t i = 0; i < (n); i++)
+
+/* NOTE: sums over the m examples (J, dW, db) run in REAL over blocks of BLOCK examples (SIMD
+   width), and the blocks' sums add up in double, in float32 too: a float32 sum of 10^6 terms
+   loses about 1e-4 of the step, where the torch engine keeps it to float rounding
+   (tests/nn/test_gd_step_precision.py) */
+typedef double ACC;
+enum { BLOCK = 256 };
+
+/* Σ_i u_i v_i over the m examples (v = NULL: Σ_i u_i) */
+static ACC dot(const REAL *u, const REAL *v, int64_t m) {
+  ACC total = 0;
+  for (int64_t start = 0; start < m; start += BLOCK) {
+    int64_t end = start + BLOCK < m ? start + BLOCK : m;
+    REAL part = 0;
+    if (v) {
+      #pragma omp simd reduction(+:part)
+      for (int64_t i = start; i < end; i++) part += u[i] * v[i];
+    } else {
+      #pragma omp simd reduction(+:part)
+      for (int64_t i = start; i < end; i++) part += u[i];
+    }
+    total += part;
+  }
+  return total;
+}
 
 /* a = g(z) over one layer, in place (eq. 2.4): the ACTIVATIONS records' forward. */
 static void activate(REAL *a, int64_t n, int g, REAL slope) {
@@ -83,20 +103,30 @@ static REAL output_layer(REAL *Z, const REAL *Y, const int64_t *labels, int64_t 
   int64_t n = C * m;
   ACC J = 0;
   if (out == OUT_SIGMOID) {  /* L = max(z, 0) - z y + log(1 + e^{-|z|}) (§1.2); dZ = A - Y */
-    #pragma omp simd reduction(+:J)
-    for (int64_t i = 0; i < n; i++) {
-      REAL z = Z[i];
-      J += (z > 0 ? z : 0) - z * Y[i] + LOG1P(EXP(-FABS(z)));
-      Z[i] = (1 / (1 + EXP(-z)) - Y[i]) / n;  /* A - Y, σ(z) = 1/(1 + e^{-z}) */
+    for (int64_t start = 0; start < n; start += BLOCK) {
+      int64_t end = start + BLOCK < n ? start + BLOCK : n;
+      REAL part = 0;
+      #pragma omp simd reduction(+:part)
+      for (int64_t i = start; i < end; i++) {
+        REAL z = Z[i], e = EXP(-FABS(z));  /* σ(z) = 1/(1 + e^{-z}) = e^{z}/(1 + e^{z}) */
+        part += (z > 0 ? z : 0) - z * Y[i] + LOG1P(e);
+        Z[i] = ((z >= 0 ? 1 : e) / (1 + e) - Y[i]) / n;  /* A - Y */
+      }
+      J += part;
     }
     return (REAL)(J / n);
   }
   if (out == OUT_IDENTITY || out == OUT_RELU) {  /* J = mean((A - Y)²); dZ = 2 (A - Y) * g' */
-    #pragma omp simd reduction(+:J)
-    for (int64_t i = 0; i < n; i++) {
-      REAL a = out == OUT_RELU && Z[i] < 0 ? 0 : Z[i], d = a - Y[i];
-      J += d * d;
-      Z[i] = 2 * d / n * (out == OUT_IDENTITY || a > 0 || a != a ? 1 : 0);
+    for (int64_t start = 0; start < n; start += BLOCK) {
+      int64_t end = start + BLOCK < n ? start + BLOCK : n;
+      REAL part = 0;
+      #pragma omp simd reduction(+:part)
+      for (int64_t i = start; i < end; i++) {
+        REAL a = out == OUT_RELU && Z[i] < 0 ? 0 : Z[i], d = a - Y[i];
+        part += d * d;
+        Z[i] = 2 * d / n * (out == OUT_IDENTITY || a > 0 || a != a ? 1 : 0);
+      }
+      J += part;
     }
     return (REAL)(J / n);
   }
@@ -133,7 +163,8 @@ int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, con
     widest = n[l] > widest ? n[l] : widest;
     total += n[l] * m;
   }
-  /* A[l]: (n[l], m) for l = 0..L (A[0] = X, A[L] holds Z^[L] then dZ^[L]); dZ, dA: (widest, m) */
+  /* A[l]: (n[l], m) for l = 0..L (A[0] = X, A[L] holds Z^[L] then dZ^[L]); two (widest, m)
+     buffers take dZ^[l] and dA^[l-1] in turn */
   REAL *buf = malloc(sizeof(REAL) * (total + 2 * widest * m + (labels ? 0 : n[L] * m)));
   REAL **A = malloc(sizeof(REAL *) * (L + 1));
   if (!buf || !A) { free(buf); free(A); return -1; }
@@ -142,7 +173,7 @@ int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, con
     A[l] = p;
     p += n[l] * m;
   }
-  REAL *dZ = p, *dA = p + widest * m, *Y = labels ? NULL : p + 2 * widest * m;
+  REAL *spare[2] = {p, p + widest * m}, *Y = labels ? NULL : p + 2 * widest * m;
   for (int64_t i = 0; i < m; i++)  /* X = xᵀ (n[0], m), Y = yᵀ (n[L], m): columns are examples */
     for (int64_t k = 0; k < n[0]; k++) A[0][k * m + i] = x[i * n[0] + k];
   for (int64_t i = 0; Y && i < m; i++)
@@ -151,15 +182,15 @@ int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, con
   int64_t it = 0;
   for (; it < iterations; it++) {
     for (int64_t l = 1; l <= L; l++) {  /* Z^[l] = W^[l] A^[l-1] + b^[l]  (2.3) */
-      const REAL *Wl = W[l - 1], *prev = A[l - 1];
+      const REAL *prev = A[l - 1];
+      int64_t cols = n[l - 1];
       for (int64_t j = 0; j < n[l]; j++) {
-        REAL *z = A[l] + j * m;  /* row j of Z^[l]: (m,) */
-        #pragma omp simd
-        for (int64_t i = 0; i < m; i++) z[i] = b[l - 1][j];
-        for (int64_t k = 0; k < n[l - 1]; k++) {
-          REAL w = Wl[j * n[l - 1] + k];
-          #pragma omp simd
-          for (int64_t i = 0; i < m; i++) z[i] += w * prev[k * m + i];
+        const REAL *w = W[l - 1] + j * cols;  /* row j of W^[l] */
+        REAL *z = A[l] + j * m, bj = b[l - 1][j];  /* row j of Z^[l]: (m,) */
+        EACH(i, m) z[i] = bj;
+        for (int64_t k = 0; k < cols; k++) {
+          REAL wk = w[k];
+          EACH(i, m) z[i] += wk * prev[k * m + i];
         }
       }
       if (l < L) activate(A[l], n[l] * m, (int)hidden, slope);  /* A^[l] = g(Z^[l])  (2.4) */
@@ -167,36 +198,29 @@ int64_t gd_loop(int64_t L, const int64_t *n, REAL *const *W, REAL *const *b, con
     REAL J = output_layer(A[L], Y, labels, n[L], m, (int)out);  /* J; dZ^[L]  (2.9) */
     J_out[it] = J;
     if (!isfinite(J)) break;  /* the torch engine raises here, before any update */
-    memcpy(dZ, A[L], sizeof(REAL) * n[L] * m);
+    REAL *dZ = A[L];
     for (int64_t l = L; l >= 1; l--) {  /* eqs. 2.10-2.12, from the top layer down */
-      REAL *Wl = W[l - 1], *bl = b[l - 1];
+      REAL *Wl = W[l - 1], *bl = b[l - 1], *dA = spare[dZ == spare[0]];
       const REAL *prev = A[l - 1];
       int64_t rows = n[l], cols = n[l - 1];
-      if (l > 1) {  /* dA^[l-1] = W^[l]ᵀ dZ^[l]: (n[l-1], n[l]) (n[l], m), before W moves */
-        memset(dA, 0, sizeof(REAL) * cols * m);
-        for (int64_t j = 0; j < rows; j++)
-          for (int64_t k = 0; k < cols; k++) {
-            REAL w = Wl[j * cols + k];
-            #pragma omp simd
-            for (int64_t i = 0; i < m; i++) dA[k * m + i] += w * dZ[j * m + i];
-          }
+      for (int64_t k = 0; l > 1 && k < cols; k++) {  /* dA^[l-1] = W^[l]ᵀ dZ^[l], before W moves */
+        REAL *da = dA + k * m, w0 = Wl[k];  /* row k of dA^[l-1]: (m,) */
+        EACH(i, m) da[i] = w0 * dZ[i];
+        for (int64_t j = 1; j < rows; j++) {
+          REAL w = Wl[j * cols + k];
+          const REAL *dz = dZ + j * m;
+          EACH(i, m) da[i] += w * dz[i];
+        }
       }
       for (int64_t j = 0; j < rows; j++) {
         const REAL *dz = dZ + j * m;
-        for (int64_t k = 0; k < cols; k++) {  /* dW^[l] = dZ^[l] A^[l-1]ᵀ  (2.10, 1/m in dZ) */
-          ACC s = 0;
-          #pragma omp simd reduction(+:s)
-          for (int64_t i = 0; i < m; i++) s += (ACC)dz[i] * prev[k * m + i];
-          Wl[j * cols + k] -= lr * (REAL)s;  /* W := W - α dW  (Algorithm 1.1) */
-        }
-        ACC s = 0;  /* db^[l] = sum(dZ^[l], axis=1)  (2.11) */
-        #pragma omp simd reduction(+:s)
-        for (int64_t i = 0; i < m; i++) s += dz[i];
-        bl[j] -= lr * (REAL)s;  /* b := b - α db */
+        for (int64_t k = 0; k < cols; k++)  /* dW^[l] = dZ^[l] A^[l-1]ᵀ  (2.10, 1/m in dZ) */
+          Wl[j * cols + k] -= lr * (REAL)dot(dz, prev + k * m, m);  /* W := W - α dW  (1.1) */
+        bl[j] -= lr * (REAL)dot(dz, NULL, m);  /* db^[l] = sum(dZ^[l], axis=1)  (2.11) */
       }
       if (l > 1) {  /* dZ^[l-1] = dA^[l-1] * g'(Z^[l-1])  (2.12) */
         activation_grad(dA, A[l - 1], cols * m, (int)hidden, slope);
-        memcpy(dZ, dA, sizeof(REAL) * cols * m);
+        dZ = dA;
       }
     }
   }
