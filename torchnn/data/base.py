@@ -4,7 +4,8 @@ A batch is rows, as everywhere in PyTorch: ``x`` has shape ``(m, n_x)`` and ``y`
 ``(m, 1)``. The seed writes examples as columns (``X`` of shape ``(n_x, m)``); transpose to compare.
 
 The fitted state (feature names, standardisation, target scale, task) travels in checkpoints
-through ``state_dict`` / ``load_state_dict``; :mod:`torchnn.data.predict` describes prediction.
+through ``state_dict`` / ``load_state_dict`` (see :mod:`torchnn.data.fitted`);
+:mod:`torchnn.data.predict` describes prediction.
 """
 
 import inspect
@@ -16,6 +17,7 @@ import torch
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, TensorDataset
 
+from torchnn.data import fitted
 from torchnn.data.checks import (
     TASKS,
     class_names,
@@ -26,7 +28,6 @@ from torchnn.data.checks import (
     validate_options,
 )
 from torchnn.data.predict import PredictRows, describe_rows, read_new_rows
-from torchnn.data.reader import match_columns, read_csv_header
 
 
 class TabularDataModule(LightningDataModule):
@@ -210,40 +211,14 @@ class TabularDataModule(LightningDataModule):
         (list of str) for a multiclass task. Empty before a fit or a restore. Every value loads
         with ``torch.load(weights_only=True)``.
         """
-        self.setup()
-        if self.mean_ is None:
-            return {}
-        state = {"task": self.task, "feature_names": list(self.feature_names),
-                 "target_name": self.target_name, "mean": torch.tensor(self.mean_),
-                 "std": torch.tensor(self.std_), "target_mean": self.target_mean_,
-                 "target_std": self.target_std_}
-        if self.classes is not None:
-            state["classes"] = list(self.classes)
-        return state
+        return fitted.fitted_state(self)
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`'s fitted state (Lightning calls it when loading a checkpoint).
 
         The statistics replace any fitted on this module's table; its datasets are rebuilt.
         """
-        names, task = list(state_dict["feature_names"]), state_dict["task"]
-        if task != self.task:
-            raise ValueError(f"the checkpoint's data task is {task!r} but {type(self).__name__} "
-                             f"has task {self.task!r}; expected the same task")
-        if self._X is not None and names != self.feature_names:
-            raise ValueError(f"the checkpoint's features {names} differ from this table's "
-                             f"features {self.feature_names}; expected the same, in order")
-        self.feature_names, self.target_name = names, str(state_dict["target_name"])
-        self.mean_ = state_dict["mean"].to(torch.float64).cpu().numpy()
-        self.std_ = state_dict["std"].to(torch.float64).cpu().numpy()
-        self.target_mean_ = float(state_dict["target_mean"])
-        self.target_std_ = float(state_dict["target_std"])
-        if "classes" in state_dict:
-            self.classes = [str(c) for c in state_dict["classes"]]
-        self.train_dataset = self.val_dataset = self.test_dataset = self.predict_rows = None
-        if isinstance(self.predict_data, (str, Path)):  # a file that cannot match fails now
-            match_columns(read_csv_header(self.predict_data, self.delimiter), self.feature_names,
-                          self.target_name, str(self.predict_data))
+        fitted.restore(self, state_dict)
 
     @staticmethod
     def from_fitted_state(state: dict[str, Any]) -> "TabularDataModule":
@@ -256,13 +231,7 @@ class TabularDataModule(LightningDataModule):
         dm.load_state_dict(state)
         return dm
 
-    def _require_state(self) -> None:
-        self.setup()
-        if self.mean_ is None:
-            raise ValueError(
-                f"{type(self).__name__} has no table and no restored state; expected "
-                f"load_state_dict first (e.g. {type(self).__name__}.load_from_checkpoint(path))"
-            )
+    _require_state = fitted.require_state  # see data/fitted.py
 
     def full_train_tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The whole standardised training split: ``X`` (m_train, n_x) and ``y`` (m_train, 1)."""

@@ -11,8 +11,8 @@ private API (used by)                                  without it
 ``.optim_step_progress`` (module.py: gd_step's fused   module takes ``optimizer.step()``
 updates count as optimiser steps, so ``global_step``   instead of ``gd_step`` (same result,
 counts iterations)                                     slower)
-``LightningModule._trainer`` (module.py: is a          :func:`attached_trainer` catches the
-trainer attached?)                                     ``RuntimeError`` of ``.trainer``
+``LightningModule._trainer`` (module.py,               :func:`attached_trainer` catches the
+schedulers.py: is a trainer attached?)                 ``RuntimeError`` of ``.trainer``
 ``ModelCheckpoint._save_topk_checkpoint``,             Lightning's own rule: ``last.ckpt``
 ``_save_last_checkpoint``, ``_monitor_candidates``     only when a top-k file is saved
 (callbacks.py: ``RunCheckpoint``)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -24,6 +23,7 @@ from torchmetrics import MetricCollection
 from torchnn import _validate as V
 from torchnn import functional as F
 from torchnn.nn import DeepNetwork, LogisticRegression
+from torchnn.training import schedulers
 from torchnn.training._lightning import attached_trainer
 from torchnn.training._lightning import step_progress as _step_progress
 from torchnn.training.descent import (
@@ -33,11 +33,11 @@ from torchnn.training.descent import (
     explicit_gradients,
 )
 from torchnn.training.metrics import make_metrics
+from torchnn.training.schedulers import SCHEDULER_INTERVALS
 
 __all__ = ["DeepNetworkModule", "OPTIMIZERS", "SCHEDULER_INTERVALS"]
 
 OPTIMIZERS = ("sgd", "adam")
-SCHEDULER_INTERVALS = ("epoch", "iteration")
 
 
 class DeepNetworkModule(LightningModule):
@@ -244,43 +244,9 @@ class DeepNetworkModule(LightningModule):
         batches = self.trainer.num_training_batches if attached_trainer(self) else 1
         return 100 if batches == 1 else 1
 
-    def _steps_per_iteration(self) -> bool:
-        """Whether a scheduler is due after every iteration (so α may change between them)."""
-        if self.hparams.get("lr_scheduler_interval", "epoch") != "iteration":
-            return False
-        return any(not isinstance(c.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-                   for c in self.trainer.lr_scheduler_configs)
-
-    def _step_schedulers(self, when: str) -> None:
-        """Step the configured schedulers that are due ``when``: ``iteration`` (after an
-        update), ``epoch`` (after the epoch's last batch) or ``validation`` (a ReduceLROnPlateau,
-        which reads its ``monitor``, ``val/J`` by default, as Lightning does).
-
-        NOTE: under manual optimisation Lightning leaves the stepping to the module. An epoch's
-        step comes after its last batch, before its validation and checkpoint, so a checkpoint
-        holds the scheduler as the next epoch starts with it.
-        """
-        if attached_trainer(self) is None:
-            return
-        interval = self.hparams.get("lr_scheduler_interval", "epoch")
-        for config in self.trainer.lr_scheduler_configs:
-            scheduler = config.scheduler
-            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                if when != "validation":
-                    continue
-                monitor = getattr(scheduler, "monitor", None) or "val/J"
-                value = self.trainer.callback_metrics.get(monitor)
-                if value is None:
-                    raise ValueError(
-                        f"ReduceLROnPlateau monitors {monitor!r}, which was not logged; expected "
-                        f"one of {sorted(self.trainer.callback_metrics)}")
-                scheduler.step(value)
-            elif when == interval:
-                with warnings.catch_warnings():
-                    # NOTE: gd_step's fused update never calls optimizer.step(), so torch would
-                    # warn that the scheduler steps first; the updates did happen
-                    warnings.filterwarnings("ignore", message=r".*lr_scheduler\.step\(\)` before")
-                    scheduler.step()
+    # when the schedulers are due, and their stepping (see training/schedulers.py)
+    _steps_per_iteration = schedulers.steps_per_iteration
+    _step_schedulers = schedulers.step_schedulers
 
     def on_validation_end(self) -> None:
         # NOTE: Lightning has reduced this validation's val/J by now (not yet at epoch end)
