@@ -5,8 +5,8 @@ partial sum at W's scale: at m = 1,000,000 in float32 about half of the flower n
 was lost (1.5 % at m = 100,000). The torch engine computes dW whole and then adds it, so its
 step is exactly -lr times backprop's gradient; what is left is the rounding of W + ΔW itself,
 |W| eps / |ΔW|. The compiled engine (small CPU networks, ``engine="auto"``) sums over the
-examples in float blocks of 256 added in double, so its float32 step stays near the float64 one, closer than float32
-backprop's own gradient at m = 10^6 (whose GEMM sums in float32).
+examples in float blocks of 256 added in double, so its float32 step stays near the float64
+one, closer than float32 backprop's own gradient at m = 10^6 (whose GEMM sums in float32).
 """
 
 import copy
