@@ -25,6 +25,9 @@ CASES = {  # arguments ({run}: a finished flower run), the message
     "accumulate_grad_batches": (
         ["fit", *FLOWER, "--trainer.accumulate_grad_batches", "2"],
         "trainer.accumulate_grad_batches is 2, but"),
+    "fp16-with-a-grad-scaler": (
+        ["fit", *FLOWER, "--trainer.precision", "16-mixed"],
+        "trainer.precision is '16-mixed': float16 with a gradient scaler"),
     "lr-nan": (["fit", *FLOWER, "--model.lr", "nan"], "lr must be a finite number > 0, got nan"),
     "momentum-inf": (["fit", *FLOWER, "--model.momentum", "inf"],
                      "momentum must be a finite number >= 0 (0: plain gradient descent), got inf"),

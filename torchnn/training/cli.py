@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import traceback
 import warnings
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,6 +17,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 from torchnn.data import TabularDataModule
 from torchnn.training._lightning import instantiate_trainer
 from torchnn.training.callbacks import RunArtifacts, RunCheckpoint
+from torchnn.training.cli_messages import device_hint, missing_package, root_cause
 from torchnn.training.module import DeepNetworkModule
 from torchnn.training.predictions import PredictionWriter
 from torchnn.training.progress import IterationProgressBar
@@ -75,47 +75,6 @@ class TorchnnArgumentParser(LightningArgumentParser):
             except ValueError as err:
                 raise ConfigError(str(err)) from None
         raise ConfigError(f"{key} must be a finite number, got {value}")
-
-
-def _device_hint(trainer: dict) -> str:
-    """What the machine has, when the trainer asked for a GPU that torch cannot see."""
-    if str(trainer.get("accelerator")) not in ("gpu", "cuda") or torch.cuda.is_available():
-        return ""
-    cuda = torch.version.cuda
-    build = "a CPU-only build" if cuda is None else f"built for CUDA {cuda}"
-    return (f" (accelerator {trainer.get('accelerator')!r} asked for a GPU, but torch "
-            f"{torch.__version__}, {build}, sees no CUDA device); expected --trainer.accelerator "
-            "cpu or auto on this machine")
-
-
-# optional packages a config can ask for, and the torchnn extra that installs each
-_EXTRAS = {"tensorboard": "tensorboard", "tensorboardX": "tensorboard"}
-_REQUIREMENT = re.compile(r"Requirement '([^']+)' not met")
-
-
-def _missing_package(err: BaseException) -> str:
-    """One line for a logger (or other part) whose package is not installed, else ``""``."""
-    if not isinstance(err, ImportError):
-        return ""
-    found = _REQUIREMENT.findall(str(err))
-    package = re.split(r"[<>=!~ ]", found[-1])[0] if found else (err.name or "")
-    if not package:
-        return ""
-    extra = _EXTRAS.get(package)
-    fix = (f"pip install 'torchnn[{extra}]' (or pip install {package})" if extra
-           else f"pip install '{found[-1] if found else package}'")
-    part = next((line for line in traceback.format_exception(err)[::-1]
-                 if "lightning/pytorch/loggers/" in line), "")
-    what = "the logger" if part else "a part of the config"
-    return (f"{what} needs the package {package!r}, which is not installed; expected {fix}, "
-            "or another trainer.logger")
-
-
-def _root_cause(err: BaseException) -> BaseException:
-    """The first exception of a ``raise ... from`` chain (jsonargparse wraps constructor errors)."""
-    while err.__cause__ is not None:
-        err = err.__cause__
-    return err
 
 
 class TorchnnCLI(LightningCLI):
@@ -230,11 +189,11 @@ class TorchnnCLI(LightningCLI):
         except ConfigError:
             raise
         except (ValueError, TypeError, OSError) as err:
-            missing = _missing_package(_root_cause(err))
+            missing = missing_package(root_cause(err))
             if missing:
                 raise ConfigError(missing) from err
             # a constructor's own message (the model's or the data's), not jsonargparse's wrapper
-            raise ConfigError(f"the config could not be built: {_root_cause(err)}") from err
+            raise ConfigError(f"the config could not be built: {root_cause(err)}") from err
         scheduler = self._get(self.config_init, "lr_scheduler")
         if scheduler and not self._get(self.config_init, "optimizer"):
             # NOTE: LightningCLI ignores --lr_scheduler without --optimizer; here it schedules
@@ -269,7 +228,7 @@ class TorchnnCLI(LightningCLI):
         try:
             trainer = instantiate_trainer(self, config, extra)  # with the checkpoint section
         except (MisconfigurationException, ImportError) as err:  # a GPU / TPU this machine lacks
-            raise ConfigError(f"the trainer could not be built: {err}{_device_hint(config)}") \
+            raise ConfigError(f"the trainer could not be built: {err}{device_hint(config)}") \
                 from err
         for logger in trainer.loggers:  # an evaluation adds rows; the run's hparams stay fit's
             if isinstance(logger, RunLogger):
@@ -321,6 +280,13 @@ class TorchnnCLI(LightningCLI):
                 f"trainer.gradient_clip_val is {trainer['gradient_clip_val']}, but torchnn's "
                 "module makes its own gradient-descent updates, which Lightning cannot clip; "
                 "expected null (for smaller steps lower model.lr)")
+        # NOTE: fp16's GradScaler never sees the module's updates (on the CPU, Lightning would
+        # quietly run bf16-mixed instead)
+        if str(trainer.get("precision")) in ("16", "16-mixed"):
+            raise ConfigError(
+                f"trainer.precision is {trainer['precision']!r}: float16 with a gradient scaler, "
+                "which the module's own updates do not use; expected '32-true', '64-true' or "
+                "'bf16-mixed'")
         if trainer.get("accumulate_grad_batches", 1) != 1:
             raise ConfigError(
                 f"trainer.accumulate_grad_batches is {trainer['accumulate_grad_batches']}, but "
