@@ -149,6 +149,19 @@ def check_input(x: Tensor, n_x: int, w: Tensor, where: str) -> None:
                     f"call x.to({w.dtype}) or net.to({x.dtype})")
 
 
+def check_parameters(params: list, where: str) -> None:
+    """One dtype and one device for every parameter of a network (a layer converted on its own,
+    ``net.layers[1].double()``, would otherwise fail inside a matrix product)."""
+    w = params[0]
+    for i, p in enumerate(params):
+        if p is not None and (p.dtype != w.dtype or not (p.is_cpu and w.is_cpu
+                                                         or p.device == w.device)):
+            raise TypeError(
+                f"{where}: layers.{i // 2}.{('weight', 'bias')[i % 2]} is {p.dtype} on "
+                f"{p.device} but layers.0.weight is {w.dtype} on {w.device}; expected one dtype "
+                f"and device for the whole network: call net.to({w.dtype}) (or net.to(device))")
+
+
 def check_target(y: Tensor, out_shape: tuple[int, int], w: Tensor, where: str) -> Tensor:
     """A network's target: ``out_shape`` (or (m,) for one output unit) on w's device; integer or
     boolean labels come back in w's dtype (0 and 1 are exact in any float dtype)."""

@@ -281,3 +281,20 @@ def test_network_on_cuda_matches_cpu(hidden, output):
     _close([p.grad.cpu() for p in gpu.parameters()], [p.grad for p in net.parameters()])
     _close([g.cpu() for g in _grads(gpu.cost(x.cuda(), y.cuda()), gpu.parameters())],
            [p.grad for p in net.parameters()])
+
+
+@pytest.mark.parametrize("call", ["forward", "cost", "backprop", "gd_step", "gradient_descent"])
+def test_a_layer_converted_alone_is_a_one_line_error(call):
+    """``net.layers[1].double()`` leaves the network in two dtypes: every entry point names the
+    layer and the fix, rather than failing inside a matrix product."""
+    net = torchnn.DeepNetwork([2, 4, 1], "tanh")
+    net.layers[1].double()
+    x, y = torch.randn(5, 2), (torch.rand(5, 1) > 0.5).float()
+    calls = {"forward": lambda: net(x), "cost": lambda: net.cost(x, y),
+             "backprop": lambda: net.backprop(x, y), "gd_step": lambda: net.gd_step(x, y, 0.1),
+             "gradient_descent": lambda: net.gradient_descent(x, y, 0.1, 3)}
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(TypeError, match=r"layers\.1\.weight is torch\.float64 on cpu but "
+                       r"layers\.0\.weight is torch\.float32 on cpu; expected one dtype"):
+        calls[call]()
+    assert all(torch.equal(p, b) for p, b in zip(net.parameters(), before))

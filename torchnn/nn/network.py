@@ -15,10 +15,7 @@ from torchnn.functional._autograd import any_autocast, call, transforms_active
 from torchnn.functional.activations import ACTIVATIONS, get_activation
 from torchnn.functional.checkpoint import DenseActivationPairFunction
 from torchnn.functional.costs import OUTPUTS
-from torchnn.functional.layer import (
-    DenseActivationFunction,
-    DenseCrossEntropyFunction,
-)
+from torchnn.functional.layer import DenseActivationFunction, DenseCrossEntropyFunction
 from torchnn.functional.network import DenseNetworkFunction, DenseNetworkSoftmaxFunction
 from torchnn.functional.softmax_layer import DenseSoftmaxCrossEntropyFunction, check_output_target
 from torchnn.nn import backprop, descent_loop, dropin, interchange, routes
@@ -148,6 +145,7 @@ class DeepNetwork(nn.Module):
     def _check(self, x: Tensor, y: Tensor | None, params: list) -> Tensor | None:
         """Metadata checks of x and y (every call); y back as a float (m, n[L]) tensor."""
         where = type(self).__name__
+        V.check_parameters(params, where)
         V.check_input(x, self.layer_dims[0], params[0], where)
         if y is not None and self.output_activation == "softmax":  # indices, or probabilities
             return check_output_target(x, self.layer_dims[-1], y, where)
