@@ -10,6 +10,7 @@ import torch
 
 __all__ = ["device_hint", "missing_package", "root_cause"]
 
+
 def device_hint(trainer: dict) -> str:
     """What the machine has, when the trainer asked for a GPU that torch cannot see."""
     if str(trainer.get("accelerator")) not in ("gpu", "cuda") or torch.cuda.is_available():
