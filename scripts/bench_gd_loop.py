@@ -5,7 +5,8 @@
 The flower [2, 4, 1], m = 400, tanh, sigmoid + cross-entropy, lr 1.2: each round times every
 variant once, in a new order each round (interleaved), from the same initial weights; the table
 gives the median and the range over the rounds, in µs per iteration. Then the width table:
-[2, n_h, n_h, 1] at m = 400, compiled against gd_step, which sets compiled.MAX_WIDTH.
+[2, n_h, n_h, 1] at m = 400, compiled against gd_step: where the compiled loop stops paying
+(compiled.MAX_MACS, in multiply-adds per example, is set from it).
 """
 
 from __future__ import annotations
