@@ -103,7 +103,7 @@ def _bench(argv: list[str]) -> int:
         if err.name not in ("torchnn.bench", "torchnn"):
             raise
         print("torchnn bench: the benchmark module torchnn.bench is not part of this install; "
-              "expected torchnn/bench.py (see docs/performance.md)", file=sys.stderr)
+              "expected the package torchnn/bench/ (see docs/performance.md)", file=sys.stderr)
         return 2
     return int(bench.main(argv) or 0)
 
