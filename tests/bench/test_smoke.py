@@ -155,7 +155,7 @@ def test_goal_edges_and_missing_variants():
     (row,) = check_targets([_cell("flower", "tanh")], [{"size": "mnist", "activation": "tanh",
                                                         "ratios": {"autograd": None}}], {})
     assert row == {"target": "saved for backward, mnist tanh: autograd", "measured": None,
-                   "best": None, "goal": "<= 1.0x activations", "met": None}
+                   "best": None, "paired": None, "goal": "<= 1.0x activations", "met": None}
 
 
 def test_markdown_shows_the_goals_verdicts():
@@ -167,4 +167,16 @@ def test_markdown_shows_the_goals_verdicts():
               "results": results, "memory": [], "targets": check_targets(results, [], {})}
     md = markdown(report)
     assert "| flower [2-4-1] m=400 | tanh | 1000.0 ms | 3.00× |" in md
-    assert "| flower tanh: c-loop vs torch.nn | 3.000 | 3.333 | >= 3.5x | **no** |" in md
+    assert "| flower tanh: c-loop vs torch.nn | 3.000 | 3.333 | – | >= 3.5x | **no** |" in md
+
+
+def test_rounds_pair_each_rounds_blocks():
+    """torch.nn 10, 12, 9, 30 ms against 5, 6, 10, 10 ms in the same rounds: ratios 2, 2, 0.9,
+    3; the median and quartiles of those, not of the two variants' separate medians."""
+    cell = _cell("mnist", "relu", explicit=1.0)
+    cell["variants"]["torch.nn"]["times_s"] = [0.010, 0.012, 0.009, 0.030]
+    cell["variants"]["explicit"]["times_s"] = [0.005, 0.006, 0.010, 0.010]
+    (row,) = check_targets([cell], [], {})
+    assert row["paired"] == pytest.approx([2.0, 1.175, 2.75])  # statistics.quantiles, n=4
+    cell["variants"]["explicit"]["times_s"].pop()  # unequal rounds: not paired
+    assert check_targets([cell], [], {})[0]["paired"] is None

@@ -7,6 +7,8 @@ large cells and the recompute modes' time are measured and reported without a go
 
 from __future__ import annotations
 
+import statistics
+
 __all__ = ["GOALS", "check_targets", "markdown"]
 
 # (size, activation, variant, speed-up over torch.nn at least this)
@@ -23,10 +25,25 @@ COLUMNS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-
 
 
 def _target(name: str, measured: float | None, goal: str, ok: bool | None,
-            best: float | None = None) -> dict:
-    """One row; ``ok`` None: reported without a goal."""
-    return {"target": name, "measured": measured, "best": best, "goal": goal,
+            best: float | None = None, paired: list[float] | None = None) -> dict:
+    """One row; ``ok`` None: reported without a goal; ``paired``: see ``_paired``."""
+    return {"target": name, "measured": measured, "best": best, "paired": paired, "goal": goal,
             "met": None if measured is None or ok is None else bool(ok)}
+
+
+def _paired(cell: dict, num: str, den: str) -> list[float] | None:
+    """[median, lower quartile, upper quartile] of ``num``'s time / ``den``'s time round by round.
+
+    NOTE: a round times one block of every variant back to back, so a round's ratio compares
+    blocks measured within moments of each other; how far the quartiles lie apart is how much
+    the machine moved the comparison during the run.
+    """
+    v = cell["variants"]
+    a, b = v.get(num, {}).get("times_s"), v.get(den, {}).get("times_s")
+    if not a or not b or len(a) != len(b) or len(a) < 2:
+        return None
+    q1, median, q3 = statistics.quantiles([x / y for x, y in zip(a, b)], n=4)
+    return [median, q1, q3]
 
 
 def _time_ratio(cell: dict, num: str, den: str, stat: str = "median_s") -> float | None:
@@ -48,7 +65,8 @@ def check_targets(results: list[dict], memory: list[dict], extra: dict) -> list[
                 s = _time_ratio(cell, "torch.nn", variant)
                 out.append(_target(f"{size} {act}: {variant} vs torch.nn", s, f">= {goal}x",
                                    s is not None and s >= goal,
-                                   best=_time_ratio(cell, "torch.nn", variant, "min_s")))
+                                   best=_time_ratio(cell, "torch.nn", variant, "min_s"),
+                                   paired=_paired(cell, "torch.nn", variant)))
     if extra.get("flower_10k_s") is not None:
         t, runs = extra["flower_10k_s"], extra.get("flower_10k_runs_s") or [extra["flower_10k_s"]]
         out.append(_target(f"flower: 10,000 gd_step iterations (s, median of {len(runs)})", t,
@@ -144,13 +162,17 @@ def markdown(report: dict) -> str:
                          + " | ".join(_fmt(row["ratios"][k], ".3f", "×") for k in names) + " |")
     if report.get("targets"):
         lines += ["", "Goals (met = on the medians; best = the same ratio on each variant's "
-                  "fastest block):", "", "| target | measured (median) | best block | goal | met |",
-                  "|---|---|---|---|---|"]
+                  "fastest block; rounds = the ratio of each round's two blocks, median and "
+                  "quartiles):", "",
+                  "| target | measured (median) | best block | rounds | goal | met |",
+                  "|---|---|---|---|---|---|"]
         for t in report["targets"]:
             met = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
             digits = ".5f" if "saved" in t["target"] else ".3f"  # 0.50012 is not 0.500
+            paired = t.get("paired")
+            rounds = "–" if not paired else f"{paired[0]:.3f} ({paired[1]:.3f}-{paired[2]:.3f})"
             lines.append(f"| {t['target']} | {_fmt(t['measured'], digits)} | "
-                         f"{_fmt(t.get('best'), '.3f')} | {t['goal']} | {met} |")
+                         f"{_fmt(t.get('best'), '.3f')} | {rounds} | {t['goal']} | {met} |")
     lr = report.get("logreg")
     if lr:
         lines += ["", f"Logistic regression, n_x = {lr['n_x']}, m = {lr['m']} (one iteration, "
