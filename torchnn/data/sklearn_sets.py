@@ -10,11 +10,18 @@ def load_breast_cancer_arrays() -> tuple[np.ndarray, np.ndarray]:
 
     NOTE: scikit-learn's coding is kept: ``y = 0`` is malignant (212 cases), ``y = 1`` benign (357).
     """
+    X, y, _ = _breast_cancer()
+    return X, y
+
+
+def _breast_cancer() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(X, y, the 30 feature names) from one read of scikit-learn's table."""
     # NOTE: imported here, not at the top: every torchnn command would pay for it
     from sklearn.datasets import load_breast_cancer
 
-    X, y = load_breast_cancer(return_X_y=True)
-    return X.astype(np.float64), y.astype(np.float64)
+    table = load_breast_cancer()
+    return (table.data.astype(np.float64), table.target.astype(np.float64),
+            list(table.feature_names))
 
 
 def load_diabetes_arrays() -> tuple[np.ndarray, np.ndarray]:
@@ -54,13 +61,11 @@ class BreastCancerDataModule(TabularDataModule):
         num_workers: int = 0,  # the data is small: load in the main process
         stratify: bool = False,  # False keeps the splits of earlier versions
     ) -> None:
-        from sklearn.datasets import load_breast_cancer
-
-        X, y = load_breast_cancer_arrays()
+        X, y, names = _breast_cancer()  # one read of the table, names included
         super().__init__(X, y, task="binary", batch_size=batch_size, val_fraction=val_fraction,
                          test_fraction=test_fraction, seed=seed, standardize=standardize,
                          num_workers=num_workers, stratify=stratify,
-                         feature_names=list(load_breast_cancer().feature_names),
+                         feature_names=names,
                          target_name="benign")
 
 
