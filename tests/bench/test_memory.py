@@ -24,8 +24,8 @@ def test_activation_bytes_hand_count():
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "leaky_relu"])
-def test_torchnn_autograd_saved_bytes_hand_count(act):
-    act_bytes, total = _saved("autograd", act)
+def test_torchnn_autograd_per_layer_saved_bytes_hand_count(act):
+    act_bytes, total = _saved("autograd-layers", act)
     # saved: A1, A2 (each once, though two Functions save them)                 -> 288 B
     # (the output layer's Function recomputes the 8x1 Z3 from A2 in its backward)
     # plus, not activations: x (layer 1's dW) 8x3, W2 4x5, W3 1x4, b3 1, y 8x1  -> 228 B
@@ -34,7 +34,7 @@ def test_torchnn_autograd_saved_bytes_hand_count(act):
 
 
 def test_autograd_one_node_saved_bytes_hand_count():
-    act, total = _saved("autograd-network")
+    act, total = _saved("autograd")  # DeepNetwork's default graph
     # one DenseNetworkFunction saves A1 and A2 and recomputes the 8x1 Z3: the per-layer
     # graph's activations, and besides them x, every parameter and y
     assert act == 288 < ACTIVATIONS
@@ -61,7 +61,7 @@ def test_memory_table_ratios():
     assert [r["activation"] for r in rows] == ["sigmoid", "tanh", "relu", "leaky_relu"]
     for row in rows:
         r = row["ratios"]
-        assert r["autograd"] == r["autograd-network"] == 288 / 320
+        assert r["autograd"] == r["autograd-layers"] == 288 / 320
         assert r["autograd-recompute"] == 128 / 320
         # torch.nn: every A^[l] and Z^[3]; with LeakyReLU each Z^[l] too (1.9x here, 2.0x as
         # the hidden layers outgrow Z^[L])

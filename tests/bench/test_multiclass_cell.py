@@ -8,7 +8,7 @@ from torchnn.bench import measure as M
 from torchnn.bench.report import check_targets
 from torchnn.bench.variants import OUTPUT_OF, SIZES, VARIANTS, Problem, build_variants
 
-EAGER = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-network",
+EAGER = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-layers",
          "autograd-recompute", "torch.nn")
 
 
@@ -35,7 +35,7 @@ def test_softmax_variants_end_at_torch_nns_parameters(activation):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=name)
 
 
-@pytest.mark.parametrize("name", ["autograd", "autograd-network", "autograd-recompute"])
+@pytest.mark.parametrize("name", ["autograd", "autograd-layers", "autograd-recompute"])
 def test_softmax_graphs_save_at_most_the_activations(name):
     p = _problem()
     v = build_variants(p, (name,))[name]

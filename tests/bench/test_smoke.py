@@ -23,7 +23,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
     (cell,) = report["results"]
     assert cell["size"] == "tiny" and cell["dims"] == [3, 5, 1] and cell["m"] == 32
     assert set(cell["variants"]) == {"explicit", "c-loop", "recompute", "backprop", "autograd",
-                                     "autograd-network", "autograd-recompute", "torch.nn",
+                                     "autograd-layers", "autograd-recompute", "torch.nn",
                                      "numpy", "kernels", "bare-fn"}
     for v in cell["variants"].values():
         assert v["median_s"] > 0 and len(v["times_s"]) == 1
@@ -34,7 +34,7 @@ def test_bench_quick_smoke(tmp_path, capsys):
         "sigmoid", "tanh", "relu", "leaky_relu"]
     # no flower or mnist cell and no 10k loop (--quick): the goals are the saved-bytes ones
     assert {t["target"].split(": ")[1] for t in report["targets"]} == {
-        "autograd", "autograd-network", "autograd-recompute"}
+        "autograd", "autograd-layers", "autograd-recompute"}
     assert report["logreg"]["same_result"] is True
     md = (tmp_path / "bench.md").read_text()
     assert "| size | g | torch.nn step | explicit | c-loop | recompute |" in md
@@ -105,9 +105,9 @@ def _cell(size, act, **speedups):
     return {"size": size, "activation": act, "variants": variants}
 
 
-def _memory(act, autograd, network, recompute, torch_nn=1.0):
+def _memory(act, autograd, layers, recompute, torch_nn=1.0):
     return {"size": "mnist", "activation": act, "ratios": {
-        "autograd": autograd, "autograd-network": network, "autograd-recompute": recompute,
+        "autograd": autograd, "autograd-layers": layers, "autograd-recompute": recompute,
         "torch.nn": torch_nn}}
 
 
@@ -131,10 +131,10 @@ def test_goals_are_exactly_issue_15s():
         "mnist relu: autograd vs torch.nn": True,  # 0.96 >= 0.95
         "flower: 10,000 gd_step iterations (s, median of 3)": False,  # 1.3 > 1.2
         "saved for backward, mnist sigmoid: autograd": True,
-        "saved for backward, mnist sigmoid: autograd-network": True,
+        "saved for backward, mnist sigmoid: autograd-layers": True,
         "saved for backward, mnist sigmoid: autograd-recompute": True,  # 0.499 <= 0.5
         "saved for backward, mnist leaky_relu: autograd": False,  # 1.002 > 1.0
-        "saved for backward, mnist leaky_relu: autograd-network": True,
+        "saved for backward, mnist leaky_relu: autograd-layers": True,
         "saved for backward, mnist leaky_relu: autograd-recompute": False,  # 0.51 > 0.5
         # reported without a goal: the recompute modes' time on the large network
         "large tanh: recompute time vs explicit": None,

@@ -123,8 +123,10 @@ def test_errors_name_the_argument_and_what_was_expected():
 
 
 def _net(g="tanh", slope=0.01):
+    """A network whose ``cost`` records the layer Functions (``graph="layers"``)."""
     gen = torch.Generator().manual_seed(0)
-    return torchnn.DeepNetwork([4, 6, 5, 1], g, negative_slope=slope, init="he", generator=gen)
+    return torchnn.DeepNetwork([4, 6, 5, 1], g, negative_slope=slope, init="he", generator=gen,
+                               graph="layers")
 
 
 @pytest.mark.parametrize("g,slope", [("tanh", 0.01), ("relu", 0.01), ("leaky_relu", -0.3),

@@ -212,14 +212,16 @@ def test_deep_network_graph_network_falls_back_where_it_cannot_apply():
     assert node(net) == "DenseCrossEntropyFunctionBackward"
     leaky = torchnn.DeepNetwork([4, 5, 1], "leaky_relu", negative_slope=-0.5, graph="network")
     assert node(leaky) == "DenseCrossEntropyFunctionBackward"  # g' needs Z, not A
-    assert "graph='network'" in repr(net)
+    assert "graph=" not in repr(net)  # the default
+    net.graph = "layers"
+    assert "graph='layers'" in repr(net)
 
 
 def test_deep_network_graph_errors_name_what_they_got():
-    with pytest.raises(ValueError, match=r"unknown graph 'nodes'; expected one of \['layers', "
-                                         r"'network'\]"):
+    with pytest.raises(ValueError, match=r"unknown graph 'nodes'; expected one of \['network', "
+                                         r"'layers'\]"):
         torchnn.DeepNetwork([4, 5, 1], graph="nodes")
     net = torchnn.DeepNetwork([4, 5, 1])
     with pytest.raises(ValueError, match="unknown graph 'one'"):
         net.graph = "one"  # set later, checked too
-    assert net.graph == "layers"
+    assert net.graph == "network"

@@ -26,7 +26,7 @@ __all__ = ["main", "run", "run_cell", "memory_table", "flower_loop", "logreg"]
 DEFAULT_SIZES = "flower,wdbc,mnist,mnist10,cat,large"
 GRAPH_MAX_PARAMS = 1_000_000  # CUDA-graph capture of the whole step for networks up to this
 BIG_FLOPS = 10e9  # sizes with more GEMM FLOPs per step get at most 5 interleaved repeats
-MEMORY_VARIANTS = ("autograd", "autograd-network", "autograd-recompute", "torch.nn")
+MEMORY_VARIANTS = ("autograd", "autograd-layers", "autograd-recompute", "torch.nn")
 
 
 def _parser() -> argparse.ArgumentParser:

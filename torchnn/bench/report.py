@@ -18,9 +18,9 @@ GOALS = (("flower", "tanh", "c-loop", 3.5), ("mnist", "relu", "explicit", 1.2),
          # issue 18: the multi-class cell, against nn.CrossEntropyLoss
          ("mnist10", "relu", "explicit", 1.2), ("mnist10", "relu", "autograd", 0.95))
 FLOWER_10K_S = 1.2  # 10,000 flower gd_step iterations in at most this many seconds
-SAVED_MAX = {"autograd": 1.0, "autograd-network": 1.0, "autograd-recompute": 0.5}
+SAVED_MAX = {"autograd": 1.0, "autograd-layers": 1.0, "autograd-recompute": 0.5}
 # the variant columns of the speed table, in order
-COLUMNS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-network",
+COLUMNS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-layers",
            "autograd-recompute", "compiled", "numpy", "kernels", "bare-fn")
 
 

@@ -35,7 +35,7 @@ SIZES: dict[str, tuple[list[int], int]] = {
 }
 OUTPUT_OF = {"mnist10": "softmax"}  # the sizes whose output is not the seed's sigmoid
 SIGMOID_ONLY = ("numpy", "kernels", "bare-fn")  # references written for the sigmoid output
-VARIANTS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-network",
+VARIANTS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-layers",
             "autograd-recompute", "torch.nn", "compiled", "numpy", "kernels", "bare-fn")
 # NOTE: "explicit" is gd_step on the torch engine; "c-loop" is gd_step as called by default
 # (engine "auto": the compiled C loop for a small CPU network, else the same torch engine)
@@ -157,7 +157,7 @@ def _backprop(name: str, p: Problem, net0: DeepNetwork) -> Variant:
 def _autograd(name: str, p: Problem, net0: DeepNetwork) -> Variant:
     net, x, y = copy.deepcopy(net0), p.x, p.y
     net.recompute = name == "autograd-recompute"  # pairs of hidden layers, the middle A rebuilt
-    net.graph = "network" if name == "autograd-network" else "layers"  # one node, or per layer
+    net.graph = "layers" if name == "autograd-layers" else "network"  # per layer, or one node
     step = _sgd(list(net.parameters()), p.lr, lambda: net.cost(x, y, p.device == "cpu"))
     return Variant(name, step, lambda: _net_params(net),
                    forward=lambda: net.cost(x, y, check_values=False),
@@ -205,7 +205,7 @@ def _bare_fn(name: str, p: Problem, net0: DeepNetwork) -> Variant:
 
 _BUILDERS = {"explicit": _explicit, "c-loop": _explicit, "recompute": _explicit,
              "backprop": _backprop,
-             "autograd": _autograd, "autograd-network": _autograd, "autograd-recompute": _autograd,
+             "autograd": _autograd, "autograd-layers": _autograd, "autograd-recompute": _autograd,
              "torch.nn": _torch_nn, "compiled": _torch_nn, "numpy": _numpy, "kernels": _kernels,
              "bare-fn": _bare_fn}
 

@@ -27,7 +27,7 @@ class LogisticRegression(DeepNetwork):
     def __init__(
         self, n_x: int, init: str = "small", init_scale: float = 0.01,
         generator: torch.Generator | None = None, device: torch.device | str | None = None,
-        dtype: torch.dtype | None = None, graph: str = "layers",
+        dtype: torch.dtype | None = None, graph: str = "network",
     ) -> None:
         super().__init__([n_x, 1], "identity", "sigmoid", init=init, init_scale=init_scale,
                          generator=generator, device=device, dtype=dtype, graph=graph)

@@ -25,7 +25,7 @@ from torchnn.nn.softmax import Softmax
 
 __all__ = ["DeepNetwork"]
 
-GRAPHS = ("layers", "network")  # what ``DeepNetwork.cost`` records: a node per layer, or one
+GRAPHS = ("network", "layers")  # what ``DeepNetwork.cost`` records: one node, or one per layer
 # a classifier output's Functions: (the output layer with J, the whole network, J from Z^[L])
 _REGRESSION: tuple[Any, Any, Any] = (None, None, None)  # no cost Function: mean squared error
 _CLASSIFIERS: dict[str, tuple[Any, Any, Any]] = {
@@ -58,12 +58,13 @@ class DeepNetwork(nn.Module):
             in the backward (about half the activations kept, one more forward GEMM per dropped
             layer), in ``backprop`` / ``gd_step`` and in ``cost``'s graph (two hidden layers per
             ``DenseActivationPairFunction``).
-        graph: the autograd graph ``cost`` records for a classifier: ``"layers"``, one node per
-            layer (``dense_activation`` for each hidden layer, ``dense_cross_entropy`` for the
-            output layer with J), or ``"network"``, the whole network and J as one
-            ``DenseNetworkFunction`` node (the same values, gradients and saved tensors). Module
-            hooks, replaced modules, ``recompute``, autocast and regression take the per-layer
-            graph either way.
+        graph: the autograd graph ``cost`` records for a classifier: ``"network"``, the whole
+            network and J as one ``DenseNetworkFunction`` node (its backward is eqs. 2.9-2.12
+            for every layer, the explicit engine's loop), or ``"layers"``, one node per layer
+            (``dense_activation`` for each hidden layer, ``dense_cross_entropy`` for the output
+            layer with J). The same values, gradients and saved tensors; one node has one
+            Function's Python bookkeeping a step instead of L. Module hooks, replaced modules,
+            ``recompute``, autocast and regression take the per-layer graph either way.
 
     Shape:
         Input ``(m, n_x)``; output ``(m, n[L])``.
@@ -79,7 +80,7 @@ class DeepNetwork(nn.Module):
         output_activation: str = "sigmoid", negative_slope: float = 0.01, init: str = "small",
         init_scale: float = 0.01, generator: torch.Generator | None = None,
         device: torch.device | str | None = None, dtype: torch.dtype | None = None,
-        recompute: bool = False, graph: str = "layers",
+        recompute: bool = False, graph: str = "network",
     ) -> None:
         super().__init__()
         self.layer_dims = V.check_layer_dims(layer_dims)
@@ -108,7 +109,7 @@ class DeepNetwork(nn.Module):
 
     @property
     def graph(self) -> str:
-        """The autograd graph ``cost`` records: ``"layers"`` or ``"network"`` (settable)."""
+        """The autograd graph ``cost`` records: ``"network"`` or ``"layers"`` (settable)."""
         return self._graph
 
     @graph.setter
@@ -345,4 +346,4 @@ class DeepNetwork(nn.Module):
     def extra_repr(self) -> str:
         return (f"layer_dims={self.layer_dims}, hidden_activation={self.hidden_activation!r}, "
                 f"output_activation={self.output_activation!r}"
-                + ("" if self.graph == "layers" else f", graph={self.graph!r}"))
+                + ("" if self.graph == "network" else f", graph={self.graph!r}"))

@@ -80,8 +80,8 @@ class DeepNetworkModule(LightningModule):
             activations kept for backward, for one more forward GEMM per dropped layer; the same
             gradients on both backward paths.
         graph: the autograd graph of ``backward="autograd"`` (``DeepNetwork(graph=...)``):
-            ``layers`` (a Function node per layer) or ``network`` (the whole network and J as one
-            node: the same gradients, less Python a step); the explicit path records none.
+            ``network`` (the whole network and J as one node, the default) or ``layers`` (a
+            Function node per layer): the same gradients; the explicit path records none.
 
     Examples:
         >>> module = DeepNetworkModule(n_x=2, hidden_units=[4], hidden_activation="tanh", lr=1.2)
@@ -105,7 +105,7 @@ class DeepNetworkModule(LightningModule):
         backward: str = "explicit",
         iterations_per_step: int | None = None,
         recompute: bool = False,
-        graph: str = "layers",
+        graph: str = "network",
         lr_scheduler_interval: str = "epoch",
     ) -> None:
         super().__init__()
