@@ -9,7 +9,7 @@ from torchnn.bench.report import check_targets
 from torchnn.bench.variants import OUTPUT_OF, SIZES, VARIANTS, Problem, build_variants
 
 EAGER = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-layers",
-         "autograd-recompute", "torch.nn")
+         "autograd-recompute", "torch.nn", "kernels", "bare-fn")
 
 
 def _problem(activation="relu"):
@@ -21,7 +21,7 @@ def test_softmax_variants_end_at_torch_nns_parameters(activation):
     p = _problem(activation)
     assert p.y.dtype == torch.int64 and p.y.shape == (24,)
     variants = build_variants(p, VARIANTS)
-    assert set(variants) == set(EAGER) | {"compiled"}  # no sigmoid-only references
+    assert set(variants) == set(EAGER) | {"compiled"}  # no numpy: a sigmoid reference
     start = [t.detach().clone() for t in variants["torch.nn"].params()]
     ends = {}
     for name in EAGER:
@@ -35,7 +35,7 @@ def test_softmax_variants_end_at_torch_nns_parameters(activation):
             torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=name)
 
 
-@pytest.mark.parametrize("name", ["autograd", "autograd-layers", "autograd-recompute"])
+@pytest.mark.parametrize("name", ["autograd", "autograd-layers", "autograd-recompute", "bare-fn"])
 def test_softmax_graphs_save_at_most_the_activations(name):
     p = _problem()
     v = build_variants(p, (name,))[name]

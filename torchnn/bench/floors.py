@@ -2,8 +2,9 @@
 
 ``kernels``: the explicit step's PyTorch calls with nothing around them: eqs. 2.3-2.4, J,
 2.9-2.12, each dW^[l] and db^[l] computed whole into a buffer (``out=``) and then added to the
-parameters, as ``gd_step`` does, with g and g' from the ``ACTIVATIONS`` records, on buffers
-bound once, with no checks and no J read. ``explicit`` over ``kernels`` is what ``gd_step``'s
+parameters, as ``gd_step`` does, with g and g' from the ``ACTIVATIONS`` records and J and
+dZ^[L] from the ``OUTPUTS`` record (sigmoid or softmax), on buffers bound once, with no checks
+and no J read. ``explicit`` over ``kernels`` is what ``gd_step``'s
 checks and its engine's bookkeeping cost.
 
 ``bare-fn``: the autograd path's structure with the least Python possible: one old-style
@@ -25,6 +26,7 @@ from torch import Tensor
 from torch.autograd import Function
 
 from torchnn.functional.activations import ACTIVATIONS
+from torchnn.functional.costs import OUTPUTS
 from torchnn.nn.backprop import SERIAL_MACS
 
 __all__ = ["kernels_step", "bare_function_forward"]
@@ -35,7 +37,7 @@ def kernels_step(p, net0):
     net = copy.deepcopy(net0)
     params = [t.detach() for lay in net.layers for t in (lay.weight, lay.bias)]
     weights, biases = params[0::2], params[1::2]
-    g, slope = ACTIVATIONS[p.activation], float(net.negative_slope)
+    g, slope, out = ACTIVATIONS[p.activation], float(net.negative_slope), OUTPUTS[p.output]
     if g.saves_input(slope):
         raise ValueError("kernels: g' is read from A, which needs a leaky slope >= 0")
     x, y, m, last = p.x, p.y, p.m, len(weights) - 1
@@ -45,14 +47,15 @@ def kernels_step(p, net0):
     grads = [torch.empty_like(t) for t in params]  # dW^[1], db^[1], ...
     serial = p.device == "cpu" and m * sum(w.numel() for w in weights) < SERIAL_MACS
 
+    @torch.no_grad()
     def body() -> Tensor:
         a, acts = x, [x]
         for l in range(last):
             a = g.forward_(torch.addmm(biases[l], a, weights[l].t(), out=outs[l]), slope)
             acts.append(a)  # A^[l+1] = g(A^[l] W^[l+1]ᵀ + b^[l+1])  (2.3-2.4)
         z = torch.addmm(biases[last], a, weights[last].t(), out=outs[last])  # Z^[L]
-        cost = torch.nn.functional.binary_cross_entropy_with_logits(z, y)  # J
-        dz = torch.sub(z.sigmoid_(), y, out=z).div_(z.numel())  # (A - Y) / m  (2.9)
+        cost = out.cost(z, y)  # J
+        dz = out.delta(z, y).div_(out.count(z))  # (A - Y) / m  (2.9)
         for l in range(last, -1, -1):
             torch.mm(dz.t(), acts[l], out=grads[2 * l])  # dW = dZᵀ A_prev  (2.10)
             torch.sum(dz, 0, out=grads[2 * l + 1])  # db = Σ dZ  (2.11)
@@ -94,21 +97,22 @@ class _BareHidden(Function):
 
 
 class _BareOutput(Function):
-    """J = mean L(σ(A_prev Wᵀ + b), Y); dZ = (A - Y) / m, Z recomputed in backward."""
+    """J = cost(A_prev Wᵀ + b, Y) by an ``OUTPUTS`` record; dZ = (A - Y) / m, Z recomputed in
+    backward."""
 
     @staticmethod
-    def forward(ctx, a_prev, weight, bias, target):
+    def forward(ctx, a_prev, weight, bias, target, output):
         ctx.save_for_backward(a_prev, weight, bias, target)
-        z = torch.addmm(bias, a_prev, weight.t())
-        return torch.nn.functional.binary_cross_entropy_with_logits(z, target)
+        ctx.out = OUTPUTS[output]
+        return ctx.out.cost(torch.addmm(bias, a_prev, weight.t()), target)
 
     @staticmethod
     def backward(ctx, grad_j):
         a_prev, weight, bias, target = ctx.saved_tensors
         z = torch.addmm(bias, a_prev, weight.t())
-        grad_z = (torch.sigmoid(z) - target) * (grad_j / z.numel())
+        grad_z = ctx.out.delta(z, target) * (grad_j / ctx.out.count(z))
         grad_a_prev = grad_z.mm(weight) if ctx.needs_input_grad[0] else None
-        return grad_a_prev, grad_z.t().mm(a_prev), grad_z.sum(0), None
+        return grad_a_prev, grad_z.t().mm(a_prev), grad_z.sum(0), None, None
 
 
 def bare_function_forward(p, net0):
@@ -124,6 +128,6 @@ def bare_function_forward(p, net0):
         a = x
         for w, b in zip(weights[:-1], biases[:-1]):
             a = _BareHidden.apply(a, w, b, name, slope)
-        return _BareOutput.apply(a, weights[-1], biases[-1], y)
+        return _BareOutput.apply(a, weights[-1], biases[-1], y, p.output)
 
     return forward, params, [*params, x, y]

@@ -34,7 +34,6 @@ SIZES: dict[str, tuple[list[int], int]] = {
     "mnist10": ([784, 256, 256, 10], 256),  # 10 digits: softmax output, one label of C
 }
 OUTPUT_OF = {"mnist10": "softmax"}  # the sizes whose output is not the seed's sigmoid
-SIGMOID_ONLY = ("numpy", "kernels", "bare-fn")  # references written for the sigmoid output
 VARIANTS = ("explicit", "c-loop", "recompute", "backprop", "autograd", "autograd-layers",
             "autograd-recompute", "torch.nn", "compiled", "numpy", "kernels", "bare-fn")
 # NOTE: "explicit" is gd_step on the torch engine; "c-loop" is gd_step as called by default
@@ -211,10 +210,10 @@ _BUILDERS = {"explicit": _explicit, "c-loop": _explicit, "recompute": _explicit,
 
 
 def build_variants(p: Problem, names: tuple[str, ...] = VARIANTS) -> dict[str, Variant]:
-    """The requested variants of problem ``p``, each from the same starting weights (numpy on
-    the CPU only; the sigmoid-only references not for a softmax output)."""
+    """The requested variants of problem ``p``, each from the same starting weights (numpy, a
+    reference written for the sigmoid output, on the CPU and for that output only)."""
     if bad := [n for n in names if n not in _BUILDERS]:
         raise ValueError(f"unknown variant(s) {bad}; expected some of {list(VARIANTS)}")
     net0 = p.network()
-    names = tuple(n for n in names if p.output == "sigmoid" or n not in SIGMOID_ONLY)
-    return {n: _BUILDERS[n](n, p, net0) for n in names if n != "numpy" or p.device == "cpu"}
+    return {n: _BUILDERS[n](n, p, net0) for n in names
+            if n != "numpy" or (p.device == "cpu" and p.output == "sigmoid")}
