@@ -4,6 +4,8 @@ same saved tensors, exact second derivatives, and DeepNetwork(graph="network") b
 (The 14 checks of check_function, vmap, jvp, compile and autocast run on it in tests/transforms
 through the catalog.)"""
 
+import copy
+
 import pytest
 import torch
 import torch.nn.functional as TF
@@ -195,6 +197,25 @@ def test_deep_network_graph_network_equals_graph_layers(dims, act, slope):
         c.backward()
     for p, q in zip(nets[0].parameters(), nets[1].parameters()):
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("output,n_y", [("sigmoid", 1), ("sigmoid", 3), ("softmax", 4)])
+def test_default_one_node_graph_is_bit_for_bit_the_per_layer_graph(output, n_y):
+    """The default ``graph="network"`` runs the per-layer graph's kernels in the same order."""
+    gen = torch.Generator().manual_seed(7)
+    net = torchnn.DeepNetwork([6, 9, 7, n_y], "relu", output, init="he", generator=gen)
+    layers = copy.deepcopy(net)
+    layers.graph = "layers"
+    x = torch.randn(33, 6, generator=gen)
+    y = (torch.randint(0, n_y, (33,), generator=gen) if output == "softmax"
+         else (torch.rand(33, n_y, generator=gen) > 0.5).float())
+    costs = [net.cost(x, y), layers.cost(x, y)]
+    assert [type(c.grad_fn).__name__.startswith("DenseNetwork") for c in costs] == [True, False]
+    assert torch.equal(costs[0], costs[1])
+    for c in costs:
+        c.backward()
+    for p, q in zip(net.parameters(), layers.parameters()):
+        assert torch.equal(p.grad, q.grad)
 
 
 def test_deep_network_graph_network_falls_back_where_it_cannot_apply():
