@@ -120,6 +120,11 @@ def test_bad_arguments_are_one_line_errors():
     net, x, y = _flower(torch.float64)
     with pytest.raises(ValueError, match="unknown engine 'fast'"):
         net.gradient_descent(x, y, 1.2, 5, engine="fast")
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(ValueError, match=r"gd_step: unknown engine 'compild'; expected one of "
+                                         r"\['auto', 'torch', 'compiled'\]"):
+        net.gd_step(x, y, 1.2, engine="compild")
+    assert all(torch.equal(p, b) for p, b in zip(net.parameters(), before))  # nothing moved
     with pytest.raises(ValueError, match="iterations must be an int >= 0, got -1"):
         net.gradient_descent(x, y, 1.2, -1)
     with pytest.raises(ValueError, match="lr must be a finite number > 0"):
@@ -149,8 +154,10 @@ def test_auto_runs_the_torch_engine_silently_where_the_kernel_does_not_fit():
     ("autocast", "autocast is enabled"),
     ("hook", "hooks, parametrized layers or replaced modules"),
     ("dtype", "expected all float32 or all float64"),
+    ("unchecked", "check_values=False: the kernel always checks J"),
 ])
-def test_compiled_says_why_it_cannot_run(case, match):
+@pytest.mark.parametrize("method", ["gradient_descent", "gd_step"])
+def test_compiled_says_why_it_cannot_run(case, match, method):
     net, x, y = _flower(torch.float64)
     if case == "wide":
         net, x, y = _wide()
@@ -161,13 +168,31 @@ def test_compiled_says_why_it_cannot_run(case, match):
         net.layers[0].register_forward_hook(lambda *a: None)
     elif case == "dtype":
         net, x, y = _flower(torch.bfloat16)
+    if case == "unchecked" and method == "gradient_descent":
+        pytest.skip("gradient_descent always checks J")
+
+    def run():
+        if method == "gd_step":
+            return net.gd_step(x, y, 1.2, check_values=case != "unchecked", engine="compiled")
+        return net.gradient_descent(x, y, 1.2, 2, engine="compiled")
+
     if case == "autocast":
         with torch.autocast("cpu", dtype=torch.bfloat16), pytest.raises(RuntimeError, match=match):
-            net.gradient_descent(x, y, 1.2, 2, engine="compiled")
+            run()
         return
     with pytest.raises(RuntimeError, match=match) as err:
-        net.gradient_descent(x, y, 1.2, 2, engine="compiled")
-    assert "engine='compiled' cannot run" in str(err.value) and "\n" not in str(err.value)
+        run()
+    assert f"{method}: engine='compiled' cannot run" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@needs_cc
+def test_gd_step_compiled_is_one_iteration_of_gradient_descent():
+    net, x, y = _flower(torch.float64)
+    ref = copy.deepcopy(net)
+    j = net.gd_step(x, y, 1.2, engine="compiled")
+    assert j == ref.gradient_descent(x, y, 1.2, 1, engine="compiled")[0]
+    assert all(torch.equal(p, q) for p, q in zip(net.parameters(), ref.parameters()))
 
 
 def test_hooked_network_runs_through_gd_step_in_auto_and_torch():

@@ -22,7 +22,7 @@ from torchnn.nn import compiled
 if TYPE_CHECKING:
     from torchnn.nn.network import DeepNetwork
 
-__all__ = ["ENGINES", "gradient_descent", "compiled_step"]
+__all__ = ["ENGINES", "check_engine", "gradient_descent", "compiled_step"]
 
 ENGINES = ("auto", "torch", "compiled")
 
@@ -33,19 +33,25 @@ def _check_iterations(iterations: object, where: str) -> int:
     return iterations
 
 
+def check_engine(engine: object, net: DeepNetwork, where: str) -> str:
+    """``engine`` if it is one of ``ENGINES``; ``"compiled"`` only where the layers are the
+    engine's (hooks, parametrized layers and replaced modules run through autograd)."""
+    if engine not in ENGINES:
+        raise ValueError(f"{where}: unknown engine {engine!r}; expected one of {list(ENGINES)}")
+    if engine == "compiled" and not net._explicit():  # see nn/dropin.py
+        raise RuntimeError(f"{where}: engine='compiled' cannot run: the network has hooks, "
+                           "parametrized layers or replaced modules; use engine='torch'")
+    return cast(str, engine)
+
+
 def gradient_descent(net: DeepNetwork, x: Tensor, y: Tensor, lr: float, iterations: int,
                      engine_name: str = "auto") -> Tensor:
     """``iterations`` of Algorithm 1.1 on ``net`` in place; J of every iteration, float64."""
     where = f"{type(net).__name__}.gradient_descent"
     lr = V.check_learning_rate(lr, where)
     iterations = _check_iterations(iterations, where)
-    if engine_name not in ENGINES:
-        raise ValueError(f"{where}: unknown engine {engine_name!r}; expected one of "
-                         f"{list(ENGINES)}")
+    engine_name = check_engine(engine_name, net, where)
     if not net._explicit():  # hooks, parametrized layers, replaced modules: see nn/dropin.py
-        if engine_name == "compiled":
-            raise RuntimeError(f"{where}: engine='compiled' cannot run: the network has hooks, "
-                               "parametrized layers or replaced modules; use engine='torch'")
         return torch.tensor([net.gd_step(x, y, lr).item() for _ in range(iterations)],
                             dtype=torch.float64)
     args = net._engine_args(x, y, True, None, "gradient_descent")  # all checks, once
@@ -67,15 +73,21 @@ def gradient_descent(net: DeepNetwork, x: Tensor, y: Tensor, lr: float, iteratio
     return torch.tensor(values, dtype=torch.float64)
 
 
-def compiled_step(net: DeepNetwork, args: dict, lr: float) -> Tensor | None:
-    """``gd_step``'s one iteration on the compiled kernel where it runs, else ``None``.
+def compiled_step(net: DeepNetwork, args: dict, lr: float, engine_name: str) -> Tensor | None:
+    """``gd_step``'s one iteration on the compiled kernel where it runs, else ``None`` (an
+    error for ``engine_name="compiled"``).
 
     Only with the value checks on (``args["on_cost"]``: J is checked, and a non-finite J stops
     before its update, as the torch engine raises before it).
     """
-    if args["on_cost"] is None or _unsupported(net, args) is not None:
+    where = f"{type(net).__name__}.gd_step"
+    reason = ("check_values=False: the kernel always checks J" if args["on_cost"] is None
+              else _unsupported(net, args))
+    if reason is not None:
+        if engine_name == "compiled":
+            raise RuntimeError(f"{where}: engine='compiled' cannot run: {reason}")
         return None
-    cost = _compiled(net, args, lr, 1, f"{type(net).__name__}.gd_step")[0]
+    cost = _compiled(net, args, lr, 1, where)[0]
     return cost.to(args["x"].dtype)  # J before the update, as the torch engine returns it
 
 

@@ -298,23 +298,24 @@ class DeepNetwork(nn.Module):
                 recompute: bool | None = None, engine: str = "auto") -> Tensor:
         """One iteration of gradient descent (Algorithm 1.1) on J; returns J before the update.
 
-        ``W^[l] := W^[l] - lr dW^[l]`` and ``b^[l] := b^[l] - lr db^[l]`` with the gradients of
-        eqs. 2.9-2.12, applied in place; ``.grad`` is neither read nor written. The same
-        parameters as ``backprop`` followed by ``torch.optim.SGD`` without momentum (to float
-        rounding on the compiled engine). ``check_values`` and ``recompute`` as in ``backprop``;
-        ``engine``: ``"auto"`` takes the compiled kernel for a small CPU network (as
-        ``gradient_descent`` does, one iteration), ``"torch"`` the explicit engine always.
+        ``W^[l] := W^[l] - lr dW^[l]``, ``b^[l] := b^[l] - lr db^[l]`` (eqs. 2.9-2.12) in place;
+        ``.grad`` is neither read nor written: ``backprop`` then ``torch.optim.SGD`` without
+        momentum (to float rounding on the compiled engine). ``check_values``, ``recompute`` as in
+        ``backprop``. ``engine``: ``"auto"`` the compiled kernel for a small CPU network (one
+        iteration of ``gradient_descent``), ``"torch"`` the explicit engine, ``"compiled"`` the
+        kernel or an error saying why it cannot run.
 
         Examples:
             >>> for _ in range(10_000):
             ...     J = net.gd_step(x, y, lr=1.2)
         """
         lr = V.check_learning_rate(lr, "gd_step")
+        engine = descent_loop.check_engine(engine, self, f"{type(self).__name__}.gd_step")
         if not self._explicit():  # as backprop: autograd through the modules
             return dropin.autograd_gd_step(self, x, y, lr, check_values)
         args = self._engine_args(x, y, check_values, recompute, "gd_step")
         if engine != "torch":
-            cost = descent_loop.compiled_step(self, args, lr)
+            cost = descent_loop.compiled_step(self, args, lr, engine)
             if cost is not None:
                 return cost
         return backprop.gd_step(lr=lr, workspace=self._workspace, **args)
